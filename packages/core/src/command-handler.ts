@@ -1,0 +1,123 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { err, ok, type Result } from "neverthrow";
+import type { Decider } from "./decider.js";
+import { deterministicEventId, randomEventId } from "./event-ids.js";
+import type { EventStore, ExpectedRevision, NewEvent, RecordedEvent, StoreError } from "./event-store.js";
+import { currentSchemaVersion, isLedgerEventType, parseLedgerEvent, type EventParseError, type LedgerEvent } from "./events.js";
+import { eventHash, genesisHash } from "./hash-chain.js";
+
+/** How many times a command is re-read and re-decided after losing an optimistic-concurrency race. */
+export const maxAppendRetries = 25;
+/** Upper bound of the random pause before a retry, so racing writers spread out. */
+export const maxRetryJitterMs = 5;
+
+export type CommandContext = {
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** A natural key (a charge id, an idempotency key): makes the event ids deterministic, so a retried append is recognised. */
+  readonly idempotencyKey?: string;
+};
+
+export type Loaded<State> = {
+  readonly state: State;
+  readonly events: readonly RecordedEvent[];
+  readonly revision: bigint | "no_stream";
+  readonly lastHash: string;
+};
+
+export type Handled<State, Event> = {
+  readonly state: State;
+  /** The events this command appended; empty when the decision changed nothing. */
+  readonly newEvents: readonly Event[];
+  /** Global position of the last appended event; undefined when nothing was appended. */
+  readonly position: bigint | undefined;
+  readonly revision: bigint | "no_stream";
+};
+
+export type RetriesExhausted = { readonly type: "RetriesExhausted"; readonly stream: string; readonly message: string };
+export type HandlerError = StoreError | EventParseError | RetriesExhausted;
+
+/** Read, decide, append with the expected revision; on a concurrency conflict re-read and retry (bounded). */
+export class CommandHandler {
+  constructor(private readonly store: EventStore) {}
+
+  async load<Command, Event extends LedgerEvent, State, Error>(
+    decider: Decider<Command, Event, State, Error>,
+    stream: string,
+  ): Promise<Result<Loaded<State>, StoreError | EventParseError>> {
+    const read = await this.store.readStream(stream);
+    if (read.isErr()) return err(read.error);
+    let state = decider.initialState;
+    let lastHash = genesisHash;
+    for (const recorded of read.value.events) {
+      const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+      if (!parsed.ok) return err(parsed.error);
+      if (!decider.eventTypes.has(parsed.event.type as Event["type"])) {
+        return err({ type: "EventParseError", message: `${recorded.type} does not belong on stream ${stream}` });
+      }
+      state = decider.evolve(state, parsed.event as Event);
+      lastHash = typeof recorded.metadata.hash === "string" ? recorded.metadata.hash : lastHash;
+    }
+    return ok({ state, events: read.value.events, revision: read.value.revision, lastHash });
+  }
+
+  async handle<Command, Event extends LedgerEvent, State, Error>(
+    decider: Decider<Command, Event, State, Error>,
+    stream: string,
+    command: Command,
+    context: CommandContext = {},
+  ): Promise<Result<Handled<State, Event>, Error | HandlerError>> {
+    for (let attempt = 0; attempt <= maxAppendRetries; attempt++) {
+      const loaded = await this.load(decider, stream);
+      if (loaded.isErr()) return err(loaded.error);
+      const { state, revision, lastHash } = loaded.value;
+      const decision = decider.decide(command, state);
+      if (decision.isErr()) return err(decision.error);
+      const events = decision.value;
+      if (events.length === 0) return ok({ state, newEvents: [], position: undefined, revision });
+
+      const toAppend = this.toNewEvents(stream, events, revision, lastHash, context);
+      const expected: ExpectedRevision = revision;
+      const appended = await this.store.appendToStream(stream, toAppend, expected);
+      if (appended.isOk()) {
+        const next = events.reduce(decider.evolve, state);
+        return ok({ state: next, newEvents: events, position: appended.value.position, revision: appended.value.nextRevision });
+      }
+      if (appended.error.type !== "ConcurrencyError") return err(appended.error);
+      await sleep(Math.random() * maxRetryJitterMs * Math.min(attempt + 1, 4));
+    }
+    return err({
+      type: "RetriesExhausted",
+      stream,
+      message: `Gave up on ${stream} after ${maxAppendRetries} concurrent-write retries`,
+    });
+  }
+
+  private toNewEvents(
+    stream: string,
+    events: readonly LedgerEvent[],
+    revision: bigint | "no_stream",
+    lastHash: string,
+    context: CommandContext,
+  ): NewEvent[] {
+    const firstRevision = revision === "no_stream" ? 0n : revision + 1n;
+    let prevHash = lastHash;
+    return events.map((event, index) => {
+      const eventRevision = firstRevision + BigInt(index);
+      const hash = eventHash({ stream, revision: eventRevision, type: event.type, data: event.data, prevHash });
+      const id =
+        context.idempotencyKey === undefined
+          ? randomEventId()
+          : deterministicEventId(stream, `${context.idempotencyKey}@${eventRevision}`, index);
+      const metadata = {
+        schemaVersion: isLedgerEventType(event.type) ? currentSchemaVersion[event.type] : 1,
+        ...(context.correlationId === undefined ? {} : { correlationId: context.correlationId }),
+        ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
+        prevHash,
+        hash,
+      };
+      prevHash = hash;
+      return { id, type: event.type, data: event.data, metadata };
+    });
+  }
+}

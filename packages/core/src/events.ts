@@ -1,0 +1,212 @@
+import { z } from "zod";
+
+/** Telegram user ids fit in 52 bits, so a JS number holds them exactly. */
+export const TelegramUserId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const Timestamp = z.iso.datetime({ offset: true });
+export const PaymentId = z.uuid();
+export const StarsAmount = z.number().int().positive();
+export const Credits = z.number().int().nonnegative();
+export const ChargeId = z.string().min(1).max(256);
+
+export const FailureReason = z.enum([
+  "invoice_creation_failed",
+  "amount_mismatch",
+  "currency_mismatch",
+  "expired",
+  "cancelled",
+]);
+export type FailureReason = z.infer<typeof FailureReason>;
+
+/** Why a charge is kept aside and refunded instead of credited. */
+export const UncreditedChargeReason = z.enum([
+  "invoice_already_paid",
+  "amount_mismatch",
+  "currency_mismatch",
+  "payment_not_payable",
+]);
+export type UncreditedChargeReason = z.infer<typeof UncreditedChargeReason>;
+
+const PaymentCreatedData = z.object({
+  paymentId: PaymentId,
+  userId: TelegramUserId,
+  packageId: z.string().min(1),
+  starsAmount: StarsAmount,
+  credits: Credits,
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+});
+const InvoiceIssuedData = z.object({
+  paymentId: PaymentId,
+  invoiceLink: z.string().min(1),
+  issuedAt: Timestamp,
+});
+const PreCheckoutApprovedData = z.object({
+  paymentId: PaymentId,
+  queryId: z.string().min(1),
+  telegramUserId: TelegramUserId,
+  totalAmount: StarsAmount,
+  approvedAt: Timestamp,
+});
+const PaymentPaidData = z.object({
+  paymentId: PaymentId,
+  userId: TelegramUserId,
+  telegramPaymentChargeId: ChargeId,
+  providerPaymentChargeId: z.string(),
+  totalAmount: StarsAmount,
+  credits: Credits,
+  paidAt: Timestamp,
+});
+const PaymentFailedData = z.object({
+  paymentId: PaymentId,
+  reason: FailureReason,
+  message: z.string(),
+  failedAt: Timestamp,
+});
+const PaymentRefundedData = z.object({
+  paymentId: PaymentId,
+  userId: TelegramUserId,
+  telegramPaymentChargeId: ChargeId,
+  starsAmount: StarsAmount,
+  credits: Credits,
+  refundedBy: z.enum(["admin", "telegram"]),
+  admin: z.string().optional(),
+  refundedAt: Timestamp,
+});
+const ExtraChargeReceivedData = z.object({
+  paymentId: PaymentId,
+  reason: UncreditedChargeReason,
+  telegramPaymentChargeId: ChargeId,
+  providerPaymentChargeId: z.string(),
+  telegramUserId: TelegramUserId,
+  currency: z.string(),
+  totalAmount: StarsAmount,
+  receivedAt: Timestamp,
+});
+const ExtraChargeRefundedData = z.object({
+  paymentId: PaymentId,
+  telegramPaymentChargeId: ChargeId,
+  totalAmount: StarsAmount,
+  refundedAt: Timestamp,
+});
+const CreditsAdjustedData = z.object({
+  userId: TelegramUserId,
+  delta: z.number().int(),
+  reason: z.string().min(1),
+  admin: z.string().min(1),
+  adjustedAt: Timestamp,
+});
+const UnmatchedChargeReceivedData = z.object({
+  telegramPaymentChargeId: ChargeId,
+  providerPaymentChargeId: z.string(),
+  invoicePayload: z.string(),
+  currency: z.string(),
+  totalAmount: StarsAmount,
+  telegramUserId: TelegramUserId.optional(),
+  receivedAt: Timestamp,
+});
+const UnmatchedChargeRefundedData = z.object({
+  telegramPaymentChargeId: ChargeId,
+  totalAmount: StarsAmount,
+  refundedAt: Timestamp,
+});
+
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ type: z.literal(type), data });
+
+export const PaymentCreated = event("PaymentCreated", PaymentCreatedData);
+export const InvoiceIssued = event("InvoiceIssued", InvoiceIssuedData);
+export const PreCheckoutApproved = event("PreCheckoutApproved", PreCheckoutApprovedData);
+export const PaymentPaid = event("PaymentPaid", PaymentPaidData);
+export const PaymentFailed = event("PaymentFailed", PaymentFailedData);
+export const PaymentRefunded = event("PaymentRefunded", PaymentRefundedData);
+export const ExtraChargeReceived = event("ExtraChargeReceived", ExtraChargeReceivedData);
+export const ExtraChargeRefunded = event("ExtraChargeRefunded", ExtraChargeRefundedData);
+export const CreditsAdjusted = event("CreditsAdjusted", CreditsAdjustedData);
+export const UnmatchedChargeReceived = event("UnmatchedChargeReceived", UnmatchedChargeReceivedData);
+export const UnmatchedChargeRefunded = event("UnmatchedChargeRefunded", UnmatchedChargeRefundedData);
+
+export const PaymentEvent = z.discriminatedUnion("type", [
+  PaymentCreated,
+  InvoiceIssued,
+  PreCheckoutApproved,
+  PaymentPaid,
+  PaymentFailed,
+  PaymentRefunded,
+  ExtraChargeReceived,
+  ExtraChargeRefunded,
+]);
+export type PaymentEvent = z.infer<typeof PaymentEvent>;
+
+export const CreditAccountEvent = z.discriminatedUnion("type", [CreditsAdjusted]);
+export type CreditAccountEvent = z.infer<typeof CreditAccountEvent>;
+
+export const UnmatchedChargeEvent = z.discriminatedUnion("type", [UnmatchedChargeReceived, UnmatchedChargeRefunded]);
+export type UnmatchedChargeEvent = z.infer<typeof UnmatchedChargeEvent>;
+
+export const LedgerEvent = z.discriminatedUnion("type", [
+  ...PaymentEvent.options,
+  ...CreditAccountEvent.options,
+  ...UnmatchedChargeEvent.options,
+]);
+export type LedgerEvent = z.infer<typeof LedgerEvent>;
+export type LedgerEventType = LedgerEvent["type"];
+export type EventOf<T extends LedgerEventType> = Extract<LedgerEvent, { type: T }>;
+
+/**
+ * Schema versions: a stored event records the version it was written with.
+ * To change an event's shape, bump its version here and add an upcaster that
+ * turns the older data into the current shape, so old streams stay readable.
+ */
+export const currentSchemaVersion: Record<LedgerEventType, number> = {
+  PaymentCreated: 1,
+  InvoiceIssued: 1,
+  PreCheckoutApproved: 1,
+  PaymentPaid: 1,
+  PaymentFailed: 1,
+  PaymentRefunded: 1,
+  ExtraChargeReceived: 1,
+  ExtraChargeRefunded: 1,
+  CreditsAdjusted: 1,
+  UnmatchedChargeReceived: 1,
+  UnmatchedChargeRefunded: 1,
+};
+
+type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+/** upcasters[type][v] turns version v data into version v + 1. None are needed yet. */
+export const upcasters: Partial<Record<LedgerEventType, Record<number, Upcaster>>> = {};
+
+export const isLedgerEventType = (type: string): type is LedgerEventType =>
+  Object.prototype.hasOwnProperty.call(currentSchemaVersion, type);
+
+export type EventParseError = { readonly type: "EventParseError"; readonly message: string };
+
+/** Parse an event read back from a store: upcast old versions, then validate. */
+export const parseLedgerEvent = (
+  type: string,
+  data: unknown,
+  schemaVersion: number,
+): { ok: true; event: LedgerEvent } | { ok: false; error: EventParseError } => {
+  if (!isLedgerEventType(type)) {
+    return { ok: false, error: { type: "EventParseError", message: `unknown event type "${type}"` } };
+  }
+  const current = currentSchemaVersion[type];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
+    return {
+      ok: false,
+      error: { type: "EventParseError", message: `${type} has schema version ${schemaVersion}, this build reads 1..${current}` },
+    };
+  }
+  let upcast = data;
+  for (let version = schemaVersion; version < current; version++) {
+    const step = upcasters[type]?.[version];
+    if (step === undefined || typeof upcast !== "object" || upcast === null) {
+      return { ok: false, error: { type: "EventParseError", message: `no upcaster for ${type} v${version}` } };
+    }
+    upcast = step(upcast as Record<string, unknown>);
+  }
+  const parsed = LedgerEvent.safeParse({ type, data: upcast });
+  if (!parsed.success) {
+    return { ok: false, error: { type: "EventParseError", message: `${type}: ${z.prettifyError(parsed.error)}` } };
+  }
+  return { ok: true, event: parsed.data };
+};

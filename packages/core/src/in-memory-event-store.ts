@@ -1,0 +1,157 @@
+import { err, ok, type Result } from "neverthrow";
+import type {
+  AppendResult,
+  EventHandler,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  RecordedEvent,
+  StoreError,
+  StreamRead,
+  SubscribeOptions,
+  Subscription,
+} from "./event-store.js";
+import { AppendNotifier, runSubscription } from "./subscription-loop.js";
+
+type EventLocation = { readonly stream: string; readonly index: number };
+
+/** Checks an expected revision against a stream's last revision (undefined: no stream). Shared by the stores. */
+export const revisionMatches = (expected: ExpectedRevision, actual: bigint | undefined): boolean => {
+  if (expected === "any") return true;
+  if (expected === "no_stream") return actual === undefined;
+  return actual === expected;
+};
+
+/**
+ * Classifies appended ids against what a stream already holds: "new" when none exist, "replay" when
+ * all exist in the stream in the same order (a retried append), "conflict" otherwise.
+ */
+export const classifyAppendIds = (
+  events: readonly NewEvent[],
+  existing: (id: string) => { stream: string; revision: bigint } | undefined,
+  stream: string,
+): { kind: "new" } | { kind: "replay"; lastRevision: bigint } | { kind: "conflict"; eventId: string } => {
+  let previous: bigint | undefined;
+  let found = 0;
+  for (const event of events) {
+    const hit = existing(event.id);
+    if (hit === undefined) continue;
+    if (hit.stream !== stream || (previous !== undefined && hit.revision !== previous + 1n)) {
+      return { kind: "conflict", eventId: event.id };
+    }
+    previous = hit.revision;
+    found++;
+  }
+  if (found === 0) return { kind: "new" };
+  const lastEvent = events[events.length - 1];
+  if (found !== events.length || previous === undefined || lastEvent === undefined) {
+    return { kind: "conflict", eventId: events.find((e) => existing(e.id) !== undefined)?.id ?? "" };
+  }
+  return { kind: "replay", lastRevision: previous };
+};
+
+/** In-process store: O(1) appends and stream reads, for tests and the `memory:` setting. Nothing survives a restart. */
+export class InMemoryEventStore implements EventStore {
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly all: RecordedEvent[] = [];
+  private readonly ids = new Map<string, EventLocation>();
+  private readonly notifier = new AppendNotifier();
+  private readonly subscriptions = new Set<Subscription>();
+  private closed = false;
+
+  readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+    const events = this.streams.get(stream) ?? [];
+    const last = events[events.length - 1];
+    return Promise.resolve(ok({ events: [...events], revision: last === undefined ? "no_stream" : last.revision }));
+  }
+
+  appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<Result<AppendResult, StoreError>> {
+    const existing = this.streams.get(stream) ?? [];
+    const replay = classifyAppendIds(
+      events,
+      (id) => {
+        const at = this.ids.get(id);
+        const hit = at === undefined ? undefined : this.streams.get(at.stream)?.[at.index];
+        return at === undefined || hit === undefined ? undefined : { stream: at.stream, revision: hit.revision };
+      },
+      stream,
+    );
+    if (replay.kind === "conflict") return Promise.resolve(err({ type: "DuplicateEventId", stream, eventId: replay.eventId }));
+    if (replay.kind === "replay") {
+      const last = existing[Number(replay.lastRevision)];
+      if (last === undefined) throw new Error("unreachable: replayed event missing");
+      return Promise.resolve(ok({ nextRevision: last.revision, position: last.position }));
+    }
+    const actual = existing[existing.length - 1]?.revision;
+    if (!revisionMatches(expectedRevision, actual)) {
+      return Promise.resolve(
+        err({ type: "ConcurrencyError", stream, expected: expectedRevision, actual: actual ?? "no_stream" }),
+      );
+    }
+    if (events.length === 0) {
+      return Promise.resolve(ok({ nextRevision: actual ?? -1n, position: BigInt(this.all.length) }));
+    }
+    const recordedAt = new Date();
+    const target = this.streams.get(stream) ?? [];
+    this.streams.set(stream, target);
+    for (const event of events) {
+      const recorded: RecordedEvent = {
+        ...event,
+        stream,
+        revision: BigInt(target.length),
+        position: BigInt(this.all.length + 1),
+        recordedAt,
+      };
+      this.ids.set(event.id, { stream, index: target.length });
+      target.push(recorded);
+      this.all.push(recorded);
+    }
+    this.notifier.notify();
+    return Promise.resolve(ok({ nextRevision: BigInt(target.length - 1), position: BigInt(this.all.length) }));
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const start = Number(options.after ?? 0n);
+    const end = options.limit === undefined ? this.all.length : Math.min(this.all.length, start + options.limit);
+    for (let index = start; index < end; index++) {
+      const event = this.all[index];
+      if (event !== undefined) yield event;
+    }
+    await Promise.resolve();
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    const listener = this.notifier.listen();
+    const subscription = runSubscription(
+      {
+        readBatch: (after, limit) => Promise.resolve(this.all.slice(Number(after), Number(after) + limit)),
+        waitForAppend: (timeoutMs, signal) => listener.wait(timeoutMs, signal),
+      },
+      options,
+      handler,
+    );
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+        listener.dispose();
+      },
+    };
+  }
+
+  headPosition(): Promise<Result<bigint, StoreError>> {
+    return Promise.resolve(ok(BigInt(this.all.length)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+  }
+}

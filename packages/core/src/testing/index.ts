@@ -1,0 +1,2 @@
+export { eventStoreConformance, type ConformanceOptions, type StoreFactory, type StoreUnderTest } from "./event-store-conformance.js";
+export { given } from "./given-when-then.js";

@@ -1,0 +1,72 @@
+import { err, ok, type Result } from "neverthrow";
+import { z } from "zod";
+import type { Decider } from "./decider.js";
+import { ChargeId, StarsAmount, TelegramUserId, Timestamp, type UnmatchedChargeEvent } from "./events.js";
+
+export const RecordUnmatchedCharge = z.object({
+  type: z.literal("RecordUnmatchedCharge"),
+  data: z.object({
+    telegramPaymentChargeId: ChargeId,
+    providerPaymentChargeId: z.string(),
+    invoicePayload: z.string(),
+    currency: z.string(),
+    totalAmount: StarsAmount,
+    telegramUserId: TelegramUserId.optional(),
+    now: Timestamp,
+  }),
+});
+export const RecordUnmatchedChargeRefunded = z.object({
+  type: z.literal("RecordUnmatchedChargeRefunded"),
+  data: z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
+});
+export const UnmatchedChargeCommand = z.discriminatedUnion("type", [RecordUnmatchedCharge, RecordUnmatchedChargeRefunded]);
+export type UnmatchedChargeCommand = z.infer<typeof UnmatchedChargeCommand>;
+
+export type UnmatchedChargeError = { readonly type: "UnknownCharge"; readonly telegramPaymentChargeId: string; readonly message: string };
+
+/** A charge whose invoice_payload names no payment: recorded so it is never silently kept, then refunded. */
+export type UnmatchedCharge =
+  | { readonly status: "NONE" }
+  | { readonly status: "RECEIVED" | "REFUNDED"; readonly totalAmount: number; readonly telegramUserId: number | undefined };
+
+export const unmatchedChargeDecider: Decider<UnmatchedChargeCommand, UnmatchedChargeEvent, UnmatchedCharge, UnmatchedChargeError> = {
+  initialState: { status: "NONE" },
+  evolve: (state, event) => {
+    switch (event.type) {
+      case "UnmatchedChargeReceived":
+        return { status: "RECEIVED", totalAmount: event.data.totalAmount, telegramUserId: event.data.telegramUserId };
+      case "UnmatchedChargeRefunded":
+        return state.status === "NONE"
+          ? { status: "REFUNDED", totalAmount: event.data.totalAmount, telegramUserId: undefined }
+          : { ...state, status: "REFUNDED" };
+    }
+  },
+  decide: (command, state): Result<UnmatchedChargeEvent[], UnmatchedChargeError> => {
+    switch (command.type) {
+      case "RecordUnmatchedCharge": {
+        if (state.status !== "NONE") return ok([]);
+        const { now, telegramUserId, ...rest } = command.data;
+        return ok([
+          {
+            type: "UnmatchedChargeReceived",
+            data: { ...rest, ...(telegramUserId === undefined ? {} : { telegramUserId }), receivedAt: now },
+          },
+        ]);
+      }
+      case "RecordUnmatchedChargeRefunded": {
+        const chargeId = command.data.telegramPaymentChargeId;
+        if (state.status === "NONE") {
+          return err({ type: "UnknownCharge", telegramPaymentChargeId: chargeId, message: `No unmatched charge ${chargeId}` });
+        }
+        if (state.status === "REFUNDED") return ok([]);
+        return ok([
+          {
+            type: "UnmatchedChargeRefunded",
+            data: { telegramPaymentChargeId: chargeId, totalAmount: state.totalAmount, refundedAt: command.data.now },
+          },
+        ]);
+      }
+    }
+  },
+  eventTypes: new Set(["UnmatchedChargeReceived", "UnmatchedChargeRefunded"]),
+};
