@@ -37,9 +37,23 @@ export type Handled<State, Event> = {
 export type RetriesExhausted = { readonly type: "RetriesExhausted"; readonly stream: string; readonly message: string };
 export type HandlerError = StoreError | EventParseError | RetriesExhausted;
 
+export type CommandHandlerOptions = {
+  /** The pause before retry `attempt` (0-based) after a lost race. Default: random jitter up to maxRetryJitterMs x min(attempt + 1, 4). */
+  readonly retryPause?: (attempt: number) => Promise<void>;
+};
+
+const jitteredPause = (attempt: number): Promise<void> => sleep(Math.random() * maxRetryJitterMs * Math.min(attempt + 1, 4));
+
 /** Read, decide, append with the expected revision; on a concurrency conflict re-read and retry (bounded). */
 export class CommandHandler {
-  constructor(private readonly store: EventStore) {}
+  private readonly retryPause: (attempt: number) => Promise<void>;
+
+  constructor(
+    private readonly store: EventStore,
+    options: CommandHandlerOptions = {},
+  ) {
+    this.retryPause = options.retryPause ?? jitteredPause;
+  }
 
   async load<Command, Event extends LedgerEvent, State, Error>(
     decider: Decider<Command, Event, State, Error>,
@@ -52,7 +66,7 @@ export class CommandHandler {
     for (const recorded of read.value.events) {
       const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
       if (!parsed.ok) return err(parsed.error);
-      if (!decider.eventTypes.has(parsed.event.type as Event["type"])) {
+      if (!decider.eventTypes.has(parsed.event.type)) {
         return err({ type: "EventParseError", message: `${recorded.type} does not belong on stream ${stream}` });
       }
       state = decider.evolve(state, parsed.event as Event);
@@ -79,12 +93,16 @@ export class CommandHandler {
       const toAppend = this.toNewEvents(stream, events, revision, lastHash, context);
       const expected: ExpectedRevision = revision;
       const appended = await this.store.appendToStream(stream, toAppend, expected);
+      if (appended.isOk() && appended.value.alreadyRecorded === true) {
+        // A racer with the same natural key wrote these very events first: re-read, and the decision is "nothing to do".
+        continue;
+      }
       if (appended.isOk()) {
         const next = events.reduce(decider.evolve, state);
         return ok({ state: next, newEvents: events, position: appended.value.position, revision: appended.value.nextRevision });
       }
       if (appended.error.type !== "ConcurrencyError") return err(appended.error);
-      await sleep(Math.random() * maxRetryJitterMs * Math.min(attempt + 1, 4));
+      await this.retryPause(attempt);
     }
     return err({
       type: "RetriesExhausted",

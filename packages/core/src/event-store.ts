@@ -65,6 +65,12 @@ export type AppendResult = {
   readonly nextRevision: bigint;
   /** Global position of the last appended event. */
   readonly position: bigint;
+  /**
+   * True when every event was already in the stream (same ids): nothing was written and the original
+   * result is returned. Racing writers that compute the same deterministic events learn they lost.
+   * Every store sets it on such a replay (the conformance suite checks); absent means false.
+   */
+  readonly alreadyRecorded?: boolean;
 };
 
 export type ReadAllOptions = {
@@ -115,9 +121,6 @@ export interface EventStore {
 /** Thrown from readAll iteration (an AsyncIterable cannot return a Result). */
 export class StoreUnavailableError extends Error {
   override readonly name = "StoreUnavailableError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 export const storeUnavailable = (message: string, cause?: unknown): StoreUnavailable =>

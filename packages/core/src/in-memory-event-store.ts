@@ -85,7 +85,7 @@ export class InMemoryEventStore implements EventStore {
     if (replay.kind === "replay") {
       const last = existing[Number(replay.lastRevision)];
       if (last === undefined) throw new Error("unreachable: replayed event missing");
-      return Promise.resolve(ok({ nextRevision: last.revision, position: last.position }));
+      return Promise.resolve(ok({ nextRevision: last.revision, position: last.position, alreadyRecorded: true }));
     }
     const actual = existing[existing.length - 1]?.revision;
     if (!revisionMatches(expectedRevision, actual)) {

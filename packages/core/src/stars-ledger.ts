@@ -1,6 +1,6 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
-import { CommandHandler, type CommandContext, type HandlerError } from "./command-handler.js";
+import { CommandHandler, type CommandContext, type CommandHandlerOptions, type HandlerError } from "./command-handler.js";
 import { creditAccountDecider, type CreditAccountError } from "./credit-account-decider.js";
 import { findPackageById, findPackageByStars, validPackageIds, validStarsAmounts, type CreditPackage } from "./credit-packages.js";
 import type { EventStore } from "./event-store.js";
@@ -44,8 +44,9 @@ export class StarsLedger {
   constructor(
     readonly store: EventStore,
     readonly settings: LedgerSettings,
+    handlerOptions: CommandHandlerOptions = {},
   ) {
-    this.handler = new CommandHandler(store);
+    this.handler = new CommandHandler(store, handlerOptions);
   }
 
   resolvePackage(request: { packageId?: string; starsAmount?: number }): Result<CreditPackage, UnknownPackage> {

@@ -83,6 +83,7 @@ export const runSubscription = (
   const pollIntervalMs = loop.pollIntervalMs ?? defaultPollIntervalMs;
   const maxRetryDelayMs = loop.maxRetryDelayMs ?? defaultMaxRetryDelayMs;
   const abort = new AbortController();
+  const stopped = (): boolean => abort.signal.aborted;
   let cursor = options.after ?? 0n;
 
   const run = async (): Promise<void> => {
@@ -99,7 +100,7 @@ export const runSubscription = (
         continue;
       }
       for (const event of batch) {
-        if (abort.signal.aborted) return;
+        if (stopped()) return;
         if (event.position <= cursor) continue;
         try {
           await handler(event);

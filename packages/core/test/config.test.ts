@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { creditPackages, findPackageById, findPackageByStars, parseConfig, parseDurationMs } from "../src/index.js";
+
+const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+describe("configuration", () => {
+  it("defaults to MOCK on the embedded SQLite store at 127.0.0.1:8001", () => {
+    const config = parseConfig({})._unsafeUnwrap();
+    expect(config).toMatchObject({
+      PAYMENT_MODE: "MOCK",
+      EVENT_STORE_URL: "sqlite:./data/starledger.db",
+      PORT: 8001,
+      HOST: "127.0.0.1",
+      STARS_TO_CREDITS_RATE: 10,
+      PAYMENT_TTL: 24 * 60 * 60 * 1000,
+      PRE_CHECKOUT_ANSWER: "reply",
+      REQUIRE_SAME_USER: true,
+      ADMIN_USER_IDS: [],
+      TELEGRAM_API_ROOT: "https://api.telegram.org",
+      TELEGRAM_TEST_ENV: false,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  it("REAL without a token is the runbook's error", () => {
+    const error = parseConfig({ PAYMENT_MODE: "REAL" })._unsafeUnwrapErr();
+    expect(error.message).toBe("Payment system not configured: MASTER_BOT_TOKEN is not set");
+  });
+
+  it("REAL with a token is accepted", () => {
+    expect(parseConfig({ PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: token })._unsafeUnwrap().MASTER_BOT_TOKEN).toBe(token);
+  });
+
+  it("each bad value gets one line naming the variable, what was expected and what was given", () => {
+    const error = parseConfig({
+      PAYMENT_MODE: "LIVE",
+      PORT: "80a",
+      STARS_TO_CREDITS_RATE: "-3",
+      PAYMENT_TTL: "soon",
+      EVENT_STORE_URL: "mysql://x",
+      ADMIN_USER_IDS: "1,abc",
+      TELEGRAM_TEST_ENV: "maybe",
+    })._unsafeUnwrapErr();
+    expect(error.problems).toHaveLength(7);
+    expect(error.problems).toContain('PAYMENT_MODE: expected "REAL" or "MOCK", got "LIVE"');
+    expect(error.problems).toContain('PORT: expected a port number 0-65535, got "80a"');
+    expect(error.problems.find((p) => p.startsWith("STARS_TO_CREDITS_RATE:"))).toContain('got "-3"');
+    expect(error.problems.find((p) => p.startsWith("PAYMENT_TTL:"))).toMatch(/expected a positive duration.*got "soon"/);
+    expect(error.problems.find((p) => p.startsWith("EVENT_STORE_URL:"))).toMatch(/sqlite:.*postgres:\/\/.*esdb:\/\/.*kurrentdb:\/\/.*memory:.*got "mysql:\/\/x"/);
+    expect(error.problems.find((p) => p.startsWith("ADMIN_USER_IDS:"))).toContain('got "1,abc"');
+    expect(error.problems.find((p) => p.startsWith("TELEGRAM_TEST_ENV:"))).toContain('got "maybe"');
+  });
+
+  it("never echoes a secret in an error", () => {
+    const error = parseConfig({ MASTER_BOT_TOKEN: "not-a-token-but-secret", AUTH_SECRET: "short-secret" })._unsafeUnwrapErr();
+    expect(error.message).not.toContain("not-a-token-but-secret");
+    expect(error.message).not.toContain("short-secret");
+    expect(error.message).toContain("MASTER_BOT_TOKEN");
+    expect(error.message).toContain("AUTH_SECRET: expected at least 32 characters, got a value of 12 characters");
+  });
+
+  it("parses lists, flags and durations; empty strings count as unset", () => {
+    const config = parseConfig({ ADMIN_USER_IDS: " 1, 22 ,333", TELEGRAM_TEST_ENV: "1", PAYMENT_TTL: "90m", PORT: "", REQUIRE_SAME_USER: "false" })._unsafeUnwrap();
+    expect(config.ADMIN_USER_IDS).toEqual([1, 22, 333]);
+    expect(config.TELEGRAM_TEST_ENV).toBe(true);
+    expect(config.REQUIRE_SAME_USER).toBe(false);
+    expect(config.PAYMENT_TTL).toBe(90 * 60 * 1000);
+    expect(config.PORT).toBe(8001);
+    expect(parseDurationMs("1d")).toBe(86_400_000);
+    expect(parseDurationMs("500ms")).toBe(500);
+    expect(parseDurationMs("1.5h")).toBeUndefined();
+  });
+});
+
+describe("credit packages", () => {
+  it("are the runbook's four packages, credits = Stars x rate", () => {
+    expect(creditPackages().map((p) => [p.id, p.starsAmount, p.credits])).toEqual([
+      ["pkg_100", 10, 100],
+      ["pkg_250", 25, 250],
+      ["pkg_500", 50, 500],
+      ["pkg_1000", 100, 1000],
+    ]);
+    expect(creditPackages(3).map((p) => p.credits)).toEqual([30, 75, 150, 300]);
+  });
+  it("are found by id or by Stars amount", () => {
+    expect(findPackageById("pkg_500")?.starsAmount).toBe(50);
+    expect(findPackageByStars(25)?.id).toBe("pkg_250");
+    expect(findPackageByStars(11)).toBeUndefined();
+    expect(findPackageById("pkg_x")).toBeUndefined();
+  });
+});
