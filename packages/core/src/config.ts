@@ -59,6 +59,15 @@ export const ConfigSchema = z.object({
       message: `expected a URL starting with one of ${storeSchemes.join(", ")}`,
     })
     .default("sqlite:./data/starledger.db"),
+  SQLITE_SYNCHRONOUS: z
+    .enum(["FULL", "NORMAL"], { error: () => 'expected "FULL" (an acknowledged append is on disk) or "NORMAL"' })
+    .default("FULL"),
+  POSTGRES_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,47}$/, { message: "expected a lowercase SQL identifier of at most 48 characters" })
+    .default("starledger"),
+  POSTGRES_POOL_SIZE: positiveInt("connections").default(10),
+  POSTGRES_STATEMENT_TIMEOUT: duration("30s").default(30_000),
   PORT: z
     .string()
     .regex(/^\d+$/, { message: "expected a port number 0-65535" })

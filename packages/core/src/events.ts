@@ -54,6 +54,8 @@ const PaymentPaidData = z.object({
   providerPaymentChargeId: z.string(),
   totalAmount: StarsAmount,
   credits: Credits,
+  /** Who paid (`from.id`): refundStarPayment must name the payer. Absent in the runbook's simulated webhook. */
+  payerTelegramUserId: TelegramUserId.optional(),
   paidAt: Timestamp,
 });
 const PaymentFailedData = z.object({

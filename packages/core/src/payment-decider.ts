@@ -22,6 +22,8 @@ export type ExistingPayment = {
   readonly approvedQueryIds: ReadonlySet<string>;
   /** The one credited charge: set exactly when status is PAID or REFUNDED. */
   readonly paidChargeId: string | undefined;
+  /** Who paid that charge (refunds go to the payer); the owner when the update did not say. */
+  readonly payerUserId: number | undefined;
   /** Charges taken but never credited (extra, mismatched, late): each must be refunded. */
   readonly uncreditedCharges: ReadonlyMap<string, UncreditedCharge>;
   readonly failureReason: FailureReason | undefined;
@@ -50,6 +52,7 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
         invoiceLink: undefined,
         approvedQueryIds: new Set(),
         paidChargeId: undefined,
+        payerUserId: undefined,
         uncreditedCharges: new Map(),
         failureReason: undefined,
       };
@@ -60,7 +63,12 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
       return { ...payment, approvedQueryIds: new Set([...payment.approvedQueryIds, event.data.queryId]) };
     }
     case "PaymentPaid":
-      return { ...existing(state), status: "PAID", paidChargeId: event.data.telegramPaymentChargeId };
+      return {
+        ...existing(state),
+        status: "PAID",
+        paidChargeId: event.data.telegramPaymentChargeId,
+        payerUserId: event.data.payerTelegramUserId ?? existing(state).userId,
+      };
     case "PaymentFailed":
       return { ...existing(state), status: "FAILED", failureReason: event.data.reason };
     case "PaymentRefunded": {
@@ -220,6 +228,7 @@ const recordSuccessfulPayment = (
             providerPaymentChargeId: command.providerPaymentChargeId,
             totalAmount: command.totalAmount,
             credits: state.credits,
+            ...(command.telegramUserId === undefined ? {} : { payerTelegramUserId: command.telegramUserId }),
             paidAt: command.now,
           },
         },

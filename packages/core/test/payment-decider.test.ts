@@ -18,9 +18,18 @@ const approved: PaymentEvent = {
   type: "PreCheckoutApproved",
   data: { paymentId, queryId: "q1", telegramUserId: userId, totalAmount: 10, approvedAt: t1 },
 };
-const paid = (chargeId = "c1"): PaymentEvent => ({
+const paid = (chargeId = "c1", payer: number | null = userId): PaymentEvent => ({
   type: "PaymentPaid",
-  data: { paymentId, userId, telegramPaymentChargeId: chargeId, providerPaymentChargeId: "", totalAmount: 10, credits: 100, paidAt: t1 },
+  data: {
+    paymentId,
+    userId,
+    telegramPaymentChargeId: chargeId,
+    providerPaymentChargeId: "",
+    totalAmount: 10,
+    credits: 100,
+    ...(payer === null ? {} : { payerTelegramUserId: payer }),
+    paidAt: t1,
+  },
 });
 const failed = (reason: "invoice_creation_failed" | "expired" | "amount_mismatch", message: string): PaymentEvent => ({
   type: "PaymentFailed",
@@ -140,6 +149,12 @@ describe("successful payment", () => {
   });
   it("is accepted without a pre-checkout (the runbook's simulated webhook)", () => {
     given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).then([paid()]);
+  });
+  it("records who paid, so a refund goes to the payer", () => {
+    const state = given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: 99 })).state();
+    expect(state.status !== "NONE" && state.payerUserId).toBe(99);
+    const simulated = given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).state();
+    expect(simulated.status !== "NONE" && simulated.payerUserId).toBe(userId);
   });
   it("a second delivery of the same charge credits nothing", () => {
     given(paymentDecider, [created, approved, paid("c1")]).when(successfulPayment({ telegramPaymentChargeId: "c1" })).then([]);
