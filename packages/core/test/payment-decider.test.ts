@@ -148,7 +148,7 @@ describe("successful payment", () => {
     given(paymentDecider, [created, approved]).when(successfulPayment()).then([paid()]);
   });
   it("is accepted without a pre-checkout (the runbook's simulated webhook)", () => {
-    given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).then([paid()]);
+    given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).then([paid("c1", null)]);
   });
   it("records who paid, so a refund goes to the payer", () => {
     const state = given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: 99 })).state();
