@@ -1,1 +1,95 @@
-export {};
+export { silentLogger, type LogFields, type Logger } from "./logger.js";
+export {
+  invoicePayloadBytesMax,
+  parseUpdate,
+  telegramIdLengthMax,
+  type InvalidUpdate,
+  type PreCheckoutQuery,
+  type RefundedPayment,
+  type SuccessfulPayment,
+  type TelegramUpdate,
+  type TelegramUser,
+} from "./update-schemas.js";
+export {
+  preCheckoutCall,
+  refundedPaymentCall,
+  successfulPaymentCall,
+  translateUpdate,
+  updateCorrelationId,
+  type LedgerCall,
+  type PreCheckoutInput,
+  type RefundedPaymentInput,
+  type SuccessfulPaymentInput,
+} from "./update-translation.js";
+export {
+  createWebhookService,
+  defaultPreCheckoutBudgetMs,
+  preCheckoutUnavailableMessage,
+  telegramPreCheckoutDeadlineMs,
+  webhookErrorBody,
+  webhookErrorStatus,
+  type AnswerPreCheckoutQueryReply,
+  type BadSecret,
+  type StoreUnavailableError,
+  type WebhookError,
+  type WebhookReply,
+  type WebhookService,
+  type WebhookServiceDeps,
+  type WebhookServiceSettings,
+} from "./webhook-service.js";
+export { assertWebhookSecurity, secretTokenMatches, type InsecureWebhook } from "./webhook-security.js";
+export {
+  botApiMethods,
+  isChargeAlreadyRefunded,
+  isTransientBotApiError,
+  repeatSafeMethods,
+  type BotApiError,
+  type BotApiMethod,
+} from "./bot-api-errors.js";
+export {
+  defaultStarTransactionPagesMax,
+  invoiceDescriptionLengthMax,
+  invoiceTitleLengthMax,
+  starsCurrency,
+  starsInvoice,
+  starTransactionsPageSizeMax,
+  webhookAllowedUpdates,
+  type AllStarTransactions,
+  type AnswerPreCheckoutQueryParams,
+  type BotApi,
+  type BotApiResult,
+  type GetStarTransactionsParams,
+  type LabeledPrice,
+  type RefundStarPaymentParams,
+  type SetWebhookParams,
+  type StarAmount,
+  type StarsInvoice,
+  type StarTransaction,
+  type TransactionPartner,
+  type WebhookInfo,
+} from "./bot-api.js";
+export {
+  defaultMaxRetries,
+  defaultMaxRetryAfterMs,
+  defaultRequestTimeoutMs,
+  defaultTelegramApiRoot,
+  responseBytesMax,
+} from "./http-transport.js";
+export { createMockBotApi, mockInvoiceLink, mockRecordedCallsMax, type BotApiCall, type MockBotApi } from "./mock-bot-api.js";
+export { createBotApi, createBotApiFromConfig, notConfiguredMessage, type BotApiOptions } from "./create-bot-api.js";
+export {
+  createRefundReactor,
+  defaultRefundAttemptsMax,
+  defaultRefundRetryBaseMs,
+  defaultRefundRetryMaxMs,
+  type RefundReactor,
+  type RefundReactorOptions,
+} from "./refund-reactor.js";
+export {
+  initDataClockSkewMs,
+  initDataLengthMax,
+  signInitData,
+  validateInitData,
+  type InitDataError,
+  type TelegramWebAppUser,
+} from "./init-data.js";
