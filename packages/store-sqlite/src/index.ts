@@ -1,1 +1,8 @@
-export {};
+export {
+  openSqliteEventStore,
+  SqliteEventStore,
+  sqliteStoreDefaults,
+  type SqliteEventStoreOptions,
+  type GroupCommitStats,
+} from "./sqlite-event-store.js";
+export { migrations, latestSchemaVersion, SchemaTooNewError, type Migration } from "./schema-migrations.js";

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import type { Database, Statement } from "better-sqlite3";
+import { z } from "zod";
+import {
+  classifyAppendIds,
+  revisionMatches,
+  type AppendResult,
+  type ExpectedRevision,
+  type NewEvent,
+  type StoreError,
+} from "@starledger/core";
+import { isConstraintError } from "./sqlite-errors.js";
+
+/** An event's data and metadata as the JSON text SQLite stores. */
+export type EventText = { readonly data: string; readonly metadata: string };
+
+/** One appendToStream call waiting for its group commit. */
+export type PendingAppend = {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  /** texts[i] is events[i] serialised, done before queueing so a bad event fails only its own caller. */
+  readonly texts: readonly EventText[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly resolve: (result: AppendOutcome) => void;
+};
+
+export type AppendOutcome =
+  | { readonly ok: true; readonly value: AppendResult; readonly wrote: boolean }
+  | { readonly ok: false; readonly error: StoreError };
+
+/** Thrown out of a batch transaction when one append hit a constraint: the batch is rolled back and redone without it. */
+export class AppendViolatedConstraint extends Error {
+  override readonly name = "AppendViolatedConstraint";
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super(`append ${index} of the batch violated a constraint`, { cause });
+  }
+}
+
+const IdHit = z.object({ stream: z.string(), revision: z.bigint().nonnegative(), position: z.bigint().positive() });
+type IdHit = z.infer<typeof IdHit>;
+
+/** The prepared statements of the write path; integers come back as bigint. */
+export class AppendWriter {
+  private readonly findById: Statement<[string]>;
+  private readonly lastRevision: Statement<[string], bigint | null>;
+  private readonly insert: Statement<[string, string, bigint, string, string, string, string]>;
+  private readonly head: Statement<[], bigint>;
+  /** Runs a whole batch in one BEGIN IMMEDIATE transaction: one fsync for all of it. */
+  readonly writeBatch: (batch: readonly PendingAppend[], recordedAt: string) => AppendOutcome[];
+
+  constructor(db: Database) {
+    this.findById = db.prepare<[string]>("SELECT stream, revision, position FROM events WHERE id = ?").safeIntegers(true);
+    this.lastRevision = db
+      .prepare<[string], bigint | null>("SELECT MAX(revision) FROM events WHERE stream = ?")
+      .pluck()
+      .safeIntegers(true);
+    this.insert = db
+      .prepare<[string, string, bigint, string, string, string, string]>(
+        "INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .safeIntegers(true);
+    this.head = db.prepare<[], bigint>("SELECT COALESCE(MAX(position), 0) FROM events").pluck().safeIntegers(true);
+    const transaction = db.transaction((batch: readonly PendingAppend[], recordedAt: string) =>
+      batch.map((append, index) => {
+        try {
+          return this.writeAppend(append, recordedAt);
+        } catch (error) {
+          if (isConstraintError(error)) throw new AppendViolatedConstraint(index, error);
+          throw error;
+        }
+      }),
+    );
+    this.writeBatch = (batch, recordedAt) => transaction.immediate(batch, recordedAt);
+  }
+
+  headPosition(): bigint {
+    return this.head.get() ?? 0n;
+  }
+
+  /** Check-before-write under the batch's write lock, so a rejected append writes nothing. */
+  private writeAppend(append: PendingAppend, recordedAt: string): AppendOutcome {
+    const { stream, events, texts, expectedRevision } = append;
+    const hits = new Map<string, IdHit>();
+    const replay = classifyAppendIds(
+      events,
+      (id) => {
+        const row = this.findById.get(id);
+        if (row === undefined) return undefined;
+        const hit = IdHit.parse(row);
+        hits.set(id, hit);
+        return hit;
+      },
+      stream,
+    );
+    if (replay.kind === "conflict") return { ok: false, error: { type: "DuplicateEventId", stream, eventId: replay.eventId } };
+    if (replay.kind === "replay") {
+      const last = hits.get(events[events.length - 1]?.id ?? "");
+      assert(last !== undefined, "a replayed append has its last event");
+      return { ok: true, value: { nextRevision: last.revision, position: last.position, alreadyRecorded: true }, wrote: false };
+    }
+    const actual = this.lastRevision.get(stream) ?? undefined;
+    if (!revisionMatches(expectedRevision, actual)) {
+      return { ok: false, error: { type: "ConcurrencyError", stream, expected: expectedRevision, actual: actual ?? "no_stream" } };
+    }
+    if (events.length === 0) return { ok: true, value: { nextRevision: actual ?? -1n, position: this.headPosition() }, wrote: false };
+    let revision = actual ?? -1n;
+    let position = 0n;
+    for (const [index, event] of events.entries()) {
+      const text = texts[index];
+      assert(text !== undefined, "every event has its text");
+      revision++;
+      const inserted = this.insert.run(event.id, stream, revision, event.type, text.data, text.metadata, recordedAt);
+      position = BigInt(inserted.lastInsertRowid);
+    }
+    return { ok: true, value: { nextRevision: revision, position }, wrote: true };
+  }
+}
