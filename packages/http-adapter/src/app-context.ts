@@ -1,0 +1,55 @@
+import type { Config, EventStore, StarsLedger } from "@starledger/core";
+import type { ProjectionRunner } from "@starledger/projections";
+import type { BotApi, WebhookService } from "@starledger/telegram-adapter";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AuthSettings, Caller } from "./auth.js";
+import { toHttpError, type AppError } from "./http-errors.js";
+import type { Metrics } from "./metrics.js";
+
+/** Everything the routes need; `serve` wires real parts, tests wire in-memory ones. */
+export type AppDeps = {
+  readonly config: Config;
+  readonly store: EventStore;
+  readonly ledger: StarsLedger;
+  readonly projections: ProjectionRunner;
+  readonly botApi: BotApi;
+  readonly webhook: WebhookService;
+  readonly auth: AuthSettings;
+  readonly metrics: Metrics;
+  readonly now?: () => Date;
+  /** How long a command's answer waits for the read models to show it (read your own writes). */
+  readonly readYourWritesTimeoutMs?: number;
+  /** Create requests per user per minute. */
+  readonly createRateLimitPerMinute?: number;
+};
+
+export const defaultReadYourWritesTimeoutMs = 2_000;
+export const defaultCreateRateLimitPerMinute = 30;
+export const bodyLimitBytes = 64 * 1024;
+/** Telegram's updates may carry large messages we ignore; refusing them with 413 would make Telegram retry forever. */
+export const webhookBodyLimitBytes = 1024 * 1024;
+
+export type AppContext = AppDeps & {
+  readonly clock: () => Date;
+  /** Waits (bounded) until the read models include `position`; a write is durable either way. */
+  readonly settle: (position: bigint | undefined) => Promise<void>;
+};
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** Sends an error through the one mapping; returns the route's own (typed) reply so handlers can `return` it. */
+export const sendError = <Reply extends object>(reply: Reply, error: AppError): Reply => {
+  const { status, body } = toHttpError(error);
+  void (reply as unknown as FastifyReply).code(status).send(body);
+  return reply;
+};
+
+/** The authenticated caller; routes run behind the auth hook, so a missing one is a bug. */
+export const callerOf = (request: FastifyRequest): Caller => {
+  if (request.caller === undefined) throw new Error("assertion: route reached without an authenticated caller");
+  return request.caller;
+};

@@ -1,0 +1,122 @@
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { bodyLimitBytes, defaultReadYourWritesTimeoutMs, sendError, type AppContext, type AppDeps } from "./app-context.js";
+import { authenticate, requireAdmin } from "./auth.js";
+import { adminRoutes } from "./routes/admin-routes.js";
+import { publicRoutes } from "./routes/public-routes.js";
+import { userRoutes } from "./routes/user-routes.js";
+import { webhookRoutes } from "./routes/webhook-routes.js";
+
+export type BuildAppOptions = {
+  /** A pino logger (serve) or fastify logger options (tests: false). */
+  readonly logger?: FastifyBaseLogger | FastifyServerOptions["logger"];
+};
+
+/** Paths and fields the logger never prints. */
+export const redactedLogPaths = [
+  "req.headers.authorization",
+  'req.headers["x-telegram-bot-api-secret-token"]',
+  "token",
+  "botToken",
+  "secret",
+  "authSecret",
+];
+
+const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
+  typeof logger === "object" && logger !== null && "child" in logger && typeof (logger).child === "function";
+
+/** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
+export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
+  const loggerOption = options.logger ?? false;
+  const app = Fastify({
+    ...(isPinoLike(loggerOption) ? { loggerInstance: loggerOption } : { logger: loggerOption }),
+    bodyLimit: bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const clock = deps.now ?? (() => new Date());
+  const timeoutMs = deps.readYourWritesTimeoutMs ?? defaultReadYourWritesTimeoutMs;
+  const ctx: AppContext = {
+    ...deps,
+    clock,
+    settle: async (position) => {
+      if (position === undefined) return;
+      await deps.projections.waitFor(position, timeoutMs);
+    },
+  };
+
+  app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return sendError(reply, {
+        type: "InvalidRequest",
+        message: `Invalid ${error.validationContext ?? "request"}: ${error.validation.map((v) => `${v.instancePath || "/"} ${v.message ?? ""}`.trim()).join("; ")}`,
+        details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+      });
+    }
+    const code = (error as { code?: string }).code;
+    const statusCode = (error as { statusCode?: number }).statusCode;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send({ error: "PayloadTooLarge", message: `Body larger than ${bodyLimitBytes} bytes` });
+    if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || (error instanceof SyntaxError && statusCode === 400)) {
+      return sendError(reply, { type: "InvalidRequest", message: "Malformed JSON body" });
+    }
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
+    if (statusCode === 429) return reply.code(429).send({ error: "TooManyRequests", message: error instanceof Error ? error.message : "Too many requests" });
+    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+      return reply.code(statusCode).send({ error: "BadRequest", message: error instanceof Error ? error.message : "Bad request" });
+    }
+    request.log.error({ err: error }, "Unhandled error");
+    return reply.code(500).send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "starledger", description: "Event-sourced credits ledger for Telegram Stars payments", version: "0.1.0" },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+          tma: { type: "apiKey", in: "header", name: "Authorization", description: "tma <Telegram Mini App initData>" },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  await app.register(rateLimit, {
+    global: false,
+    hook: "preHandler",
+    keyGenerator: (request) => (request.caller === undefined ? request.ip : `user:${request.caller.userId}`),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: "TooManyRequests",
+      message: `Too many payment requests: at most ${context.max} per minute, retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+
+  await app.register(publicRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
+  await app.register(async (user) => {
+    user.addHook("preHandler", async (request, reply) => {
+      const caller = await authenticate(request.headers.authorization, deps.auth, clock());
+      if (caller.isErr()) return sendError(reply, caller.error);
+      request.caller = caller.value;
+    });
+    await user.register(userRoutes(ctx));
+  });
+  await app.register(async (admin) => {
+    admin.addHook("preHandler", async (request, reply) => {
+      const caller = (await authenticate(request.headers.authorization, deps.auth, clock())).andThen(requireAdmin);
+      if (caller.isErr()) return sendError(reply, caller.error);
+      request.caller = caller.value;
+    });
+    await admin.register(adminRoutes(ctx));
+  });
+  return app;
+};
