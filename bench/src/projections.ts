@@ -1,0 +1,351 @@
+/**
+ * Projections benchmark: replay events/s for 10k, 100k and 1M events against the rate at which the same
+ * store's rows are merely read and JSON.parsed (raw driver, same run), and resident memory for the
+ * balances of 1,000,000 users.
+ *
+ *   cd bench && npx tsx src/projections.ts
+ *
+ * Against the SQLite store (synchronous=NORMAL, temp file); the baseline is better-sqlite3 iterating the same
+ * rows and JSON.parsing data and metadata. STARLEDGER_BENCH_STORE=memory uses the in-memory store instead
+ * (baseline: JSON.parse of the same events serialised as rows beforehand).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
+import {
+  creditsStream,
+  InMemoryEventStore,
+  paymentStream,
+  unmatchedChargeStream,
+  type EventStore,
+  type NewEvent,
+} from "@starledger/core";
+import { BalancesProjection, replay } from "@starledger/projections";
+import { openSqliteEventStore } from "@starledger/store-sqlite";
+
+const eventCounts = [10_000, 100_000, 1_000_000] as const;
+const balanceUsers = 1_000_000;
+/** Appends in flight while loading, so a group-committing store batches them. */
+const loadConcurrency = 2_000;
+const base = Date.parse("2025-01-01T00:00:00Z");
+
+const uuidOf = (n: number): string => `${(n >>> 0).toString(16).padStart(8, "0")}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+type Append = { readonly stream: string; readonly events: NewEvent[] };
+let eventIdCounter = 0;
+const newEvent = (type: string, data: Record<string, unknown>): NewEvent => ({
+  id: uuidOf(1_000_000_000 + ++eventIdCounter),
+  type,
+  data,
+  metadata: { schemaVersion: 1 },
+});
+
+/**
+ * Realistic histories written as the ledger would (valid shapes, one append per command on the right stream):
+ * 85% of payments paid, 3% of those refunded, 10% expired, 5% invoice failures, an extra charge every 50th
+ * paid payment, an adjustment every 40th payment and an unmatched charge every 200th. About 4 events per payment.
+ */
+function* histories(eventTarget: number, users: number): Generator<Append> {
+  let written = 0;
+  for (let i = 1; written < eventTarget; i++) {
+    const paymentId = uuidOf(i);
+    const stream = paymentStream(paymentId);
+    const userId = 1_000_000 + (i % users);
+    const createdMs = base + i * 1_000;
+    const starsAmount = [10, 25, 50, 100][i % 4] ?? 10;
+    const credits = starsAmount * 10;
+    const appends: Append[] = [];
+    const roll = i % 100;
+    appends.push({
+      stream,
+      events: [
+        newEvent("PaymentCreated", {
+          paymentId,
+          userId,
+          packageId: `pkg_${credits}`,
+          starsAmount,
+          credits,
+          createdAt: iso(createdMs),
+          expiresAt: iso(createdMs + 86_400_000),
+        }),
+      ],
+    });
+    if (roll < 5) {
+      appends.push({ stream, events: [newEvent("PaymentFailed", { paymentId, reason: "invoice_creation_failed", message: "Bad Request", failedAt: iso(createdMs + 100) })] });
+    } else {
+      appends.push({ stream, events: [newEvent("InvoiceIssued", { paymentId, invoiceLink: `https://t.me/$inv${i}`, issuedAt: iso(createdMs + 100) })] });
+      if (roll < 15) {
+        appends.push({ stream, events: [newEvent("PaymentFailed", { paymentId, reason: "expired", message: "The invoice expired before it was paid", failedAt: iso(createdMs + 86_400_000) })] });
+      } else {
+        const chargeId = `stxCharge${i}`;
+        appends.push({
+          stream,
+          events: [newEvent("PreCheckoutApproved", { paymentId, queryId: `q${i}`, telegramUserId: userId, totalAmount: starsAmount, approvedAt: iso(createdMs + 5_000) })],
+        });
+        appends.push({
+          stream,
+          events: [
+            newEvent("PaymentPaid", {
+              paymentId,
+              userId,
+              telegramPaymentChargeId: chargeId,
+              providerPaymentChargeId: "",
+              totalAmount: starsAmount,
+              credits,
+              paidAt: iso(createdMs + 6_000),
+            }),
+          ],
+        });
+        if (i % 50 === 0) {
+          const extraId = `stxExtra${i}`;
+          appends.push({
+            stream,
+            events: [
+              newEvent("ExtraChargeReceived", {
+                paymentId,
+                reason: "invoice_already_paid",
+                telegramPaymentChargeId: extraId,
+                providerPaymentChargeId: "",
+                telegramUserId: userId,
+                currency: "XTR",
+                totalAmount: starsAmount,
+                receivedAt: iso(createdMs + 7_000),
+              }),
+            ],
+          });
+          appends.push({ stream, events: [newEvent("ExtraChargeRefunded", { paymentId, telegramPaymentChargeId: extraId, totalAmount: starsAmount, refundedAt: iso(createdMs + 8_000) })] });
+        }
+        if (roll >= 97) {
+          appends.push({
+            stream,
+            events: [
+              newEvent("PaymentRefunded", {
+                paymentId,
+                userId,
+                telegramPaymentChargeId: chargeId,
+                starsAmount,
+                credits,
+                refundedBy: "admin",
+                admin: "bench",
+                refundedAt: iso(createdMs + 3_600_000),
+              }),
+            ],
+          });
+        }
+      }
+    }
+    if (i % 40 === 0) {
+      appends.push({ stream: creditsStream(userId), events: [newEvent("CreditsAdjusted", { userId, delta: 50, reason: "goodwill", admin: "bench", adjustedAt: iso(createdMs) })] });
+    }
+    if (i % 200 === 0) {
+      const strayId = `stxStray${i}`;
+      appends.push({
+        stream: unmatchedChargeStream(strayId),
+        events: [
+          newEvent("UnmatchedChargeReceived", {
+            telegramPaymentChargeId: strayId,
+            providerPaymentChargeId: "",
+            invoicePayload: "stale",
+            currency: "XTR",
+            totalAmount: 25,
+            telegramUserId: userId,
+            receivedAt: iso(createdMs),
+          }),
+        ],
+      });
+    }
+    for (const append of appends) {
+      if (written >= eventTarget) return;
+      written += append.events.length;
+      yield append;
+    }
+  }
+}
+
+type BenchStore = {
+  readonly name: string;
+  readonly store: EventStore;
+  /** Reads every row and JSON.parses data and metadata, as cheaply as the driver allows; returns the row count. */
+  readonly readAndParseRows: () => number;
+  readonly close: () => Promise<void>;
+};
+
+/** Loads the events with appends in flight concurrently; a stream's appends are chained, each on the revision before. */
+export const loadBenchHistories = async (store: EventStore, eventTarget: number, users: number): Promise<void> => {
+  const revisions = new Map<string, bigint>();
+  const inFlight = new Set<Promise<void>>();
+  const tails = new Map<string, Promise<void>>();
+  for (const append of histories(eventTarget, users)) {
+    const expected = revisions.get(append.stream) ?? "no_stream";
+    revisions.set(append.stream, (expected === "no_stream" ? -1n : expected) + BigInt(append.events.length));
+    const write = async (): Promise<void> => {
+      await tails.get(append.stream);
+      const done = await store.appendToStream(append.stream, append.events, expected);
+      if (done.isErr()) throw new Error(`load failed: ${JSON.stringify(done.error, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`);
+    };
+    const promise = write();
+    tails.set(append.stream, promise);
+    inFlight.add(promise);
+    void promise.finally(() => {
+      inFlight.delete(promise);
+      if (tails.get(append.stream) === promise) tails.delete(append.stream);
+    });
+    if (inFlight.size >= loadConcurrency) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+};
+
+const sqliteStore = async (eventTarget: number): Promise<BenchStore> => {
+  const directory = mkdtempSync(join(tmpdir(), "starledger-projections-bench-"));
+  const path = join(directory, "events.db");
+  const store = openSqliteEventStore({ path, synchronous: "NORMAL" });
+  await loadBenchHistories(store, eventTarget, Math.max(1, Math.floor(eventTarget / 20)));
+  const raw = new Database(path, { readonly: true });
+  const select = raw.prepare("SELECT position, id, stream, revision, type, data, metadata, recorded_at FROM events ORDER BY position").raw();
+  return {
+    name: "sqlite",
+    store,
+    readAndParseRows: () => {
+      let rows = 0;
+      for (const row of select.iterate() as IterableIterator<unknown[]>) {
+        JSON.parse(row[5] as string);
+        JSON.parse(row[6] as string);
+        rows++;
+      }
+      return rows;
+    },
+    close: async () => {
+      raw.close();
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+};
+
+const memoryStore = async (eventTarget: number): Promise<BenchStore> => {
+  const store = new InMemoryEventStore();
+  await loadBenchHistories(store, eventTarget, Math.max(1, Math.floor(eventTarget / 20)));
+  const rows: { data: string; metadata: string }[] = [];
+  for await (const event of store.readAll()) rows.push({ data: JSON.stringify(event.data), metadata: JSON.stringify(event.metadata) });
+  return {
+    name: "memory",
+    store,
+    readAndParseRows: () => {
+      for (const row of rows) {
+        JSON.parse(row.data);
+        JSON.parse(row.metadata);
+      }
+      return rows.length;
+    },
+    close: () => store.close(),
+  };
+};
+
+const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** Resident memory of the balances read model for `users` users, one PaymentPaid each, measured around it. */
+const balancesMemory = (users: number): { rssMiB: number; rssDeltaMiB: number; heapUsedDeltaMiB: number } => {
+  gc();
+  const before = process.memoryUsage();
+  const balances = new BalancesProjection();
+  for (let u = 0; u < users; u++) {
+    balances.apply({
+      type: "PaymentPaid",
+      data: {
+        paymentId: uuidOf(u + 1),
+        userId: 1_000_000 + u,
+        telegramPaymentChargeId: `c${u}`,
+        providerPaymentChargeId: "",
+        totalAmount: 10,
+        credits: 100,
+        paidAt: "2025-01-01T00:00:00.000Z",
+      },
+    });
+  }
+  gc();
+  const after = process.memoryUsage();
+  if (balances.userCount() !== users || balances.totalCredits() !== users * 100) throw new Error("balances bench miscounted");
+  return { rssMiB: mib(after.rss), rssDeltaMiB: mib(after.rss - before.rss), heapUsedDeltaMiB: mib(after.heapUsed - before.heapUsed) };
+};
+
+export async function runProjectionsBench(): Promise<Record<string, number>> {
+  const wanted = process.env["STARLEDGER_BENCH_STORE"];
+  const results: Record<string, number> = {};
+  // First, while the heap is small, so the figure is the balances' own.
+  const memory = balancesMemory(balanceUsers);
+  results["balances_1M_users_rss_MiB"] = memory.rssMiB;
+  results["balances_1M_users_rss_delta_MiB"] = memory.rssDeltaMiB;
+  results["balances_1M_users_heap_delta_MiB"] = memory.heapUsedDeltaMiB;
+  console.log(`balances of ${balanceUsers} users: rss ${memory.rssMiB} MiB (+${memory.rssDeltaMiB} MiB, heap +${memory.heapUsedDeltaMiB} MiB)`);
+
+  for (const count of eventCounts) {
+    const loadStart = process.hrtime.bigint();
+    const bench = wanted === "memory" ? await memoryStore(count) : await sqliteStore(count);
+    const loadSeconds = seconds(loadStart);
+
+    // Warm both paths once on the small size only; at 100k and 1M the first pass is representative.
+    if (count === eventCounts[0]) {
+      bench.readAndParseRows();
+      await replay(bench.store);
+    }
+    gc();
+    const rawStart = process.hrtime.bigint();
+    const rows = bench.readAndParseRows();
+    const rawRate = rows / seconds(rawStart);
+
+    gc();
+    const readStart = process.hrtime.bigint();
+    let storeRows = 0;
+    for await (const _event of bench.store.readAll()) storeRows++;
+    const storeReadRate = storeRows / seconds(readStart);
+
+    gc();
+    const replayStart = process.hrtime.bigint();
+    const replayed = await replay(bench.store);
+    const replaySeconds = seconds(replayStart);
+    const replayRate = replayed.eventCount / replaySeconds;
+    if (replayed.eventCount !== rows) throw new Error(`replayed ${replayed.eventCount} of ${rows} events`);
+
+    const coldStart = process.hrtime.bigint();
+    replayed.models.stats();
+    const statsColdMs = seconds(coldStart) * 1000;
+    const statsStart = process.hrtime.bigint();
+    const stats = replayed.models.stats();
+    const statsMs = seconds(statsStart) * 1000;
+    gc();
+    const { rss, heapUsed } = process.memoryUsage();
+    const rssMiB = mib(rss);
+    const heapMiB = mib(heapUsed);
+
+    const key = `${bench.name}_${count}`;
+    results[`${key}_raw_read_parse_events_per_s`] = Math.round(rawRate);
+    results[`${key}_store_readAll_events_per_s`] = Math.round(storeReadRate);
+    results[`${key}_replay_events_per_s`] = Math.round(replayRate);
+    results[`${key}_replay_seconds`] = Math.round(replaySeconds * 1000) / 1000;
+    results[`${key}_replay_vs_raw_ratio`] = Math.round((replayRate / rawRate) * 1000) / 1000;
+    results[`${key}_replay_vs_store_readAll_ratio`] = Math.round((replayRate / storeReadRate) * 1000) / 1000;
+    results[`${key}_stats_cold_ms`] = Math.round(statsColdMs * 10) / 10;
+    results[`${key}_stats_ms`] = Math.round(statsMs * 10) / 10;
+    results[`${key}_rss_after_replay_MiB`] = rssMiB;
+    results[`${key}_heap_after_replay_MiB`] = heapMiB;
+    console.log(
+      `${bench.name} ${count} events (loaded in ${loadSeconds.toFixed(1)} s): raw read+JSON.parse ${Math.round(rawRate)}/s, ` +
+        `store.readAll ${Math.round(storeReadRate)}/s, replay ${Math.round(replayRate)}/s in ${replaySeconds.toFixed(2)} s ` +
+        `= ${((replayRate / rawRate) * 100).toFixed(0)}% of raw, ${((replayRate / storeReadRate) * 100).toFixed(0)}% of store.readAll; ` +
+        `${replayed.models.payments.count()} payments, ${replayed.models.balances.userCount()} users, ` +
+        `stats() ${statsMs.toFixed(1)} ms (cold ${statsColdMs.toFixed(1)} ms, ${stats.purchases} purchases); rss ${rssMiB} MiB, heap ${heapMiB} MiB`,
+    );
+    await bench.close();
+  }
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const results = await runProjectionsBench();
+  console.log(JSON.stringify(results, null, 2));
+}

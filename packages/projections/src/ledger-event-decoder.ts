@@ -1,0 +1,59 @@
+import {
+  creditsStream,
+  isLedgerEventType,
+  isLedgerStream,
+  parseLedgerEvent,
+  paymentStream,
+  unmatchedChargeStream,
+  type LedgerEvent,
+  type RecordedEvent,
+} from "@starledger/core";
+
+/** A recorded event the projections cannot apply. The runner stops on it and reports it; nothing is skipped. */
+export class ProjectionError extends Error {
+  override readonly name = "ProjectionError";
+  constructor(
+    readonly position: bigint,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown by a read model for an event its history cannot explain; the runner reports it as a ProjectionError. */
+export class InconsistentHistoryError extends Error {
+  override readonly name = "InconsistentHistoryError";
+}
+
+const streamOf = (event: LedgerEvent): string => {
+  switch (event.type) {
+    case "CreditsAdjusted":
+      return creditsStream(event.data.userId);
+    case "UnmatchedChargeReceived":
+    case "UnmatchedChargeRefunded":
+      return unmatchedChargeStream(event.data.telegramPaymentChargeId);
+    default:
+      return paymentStream(event.data.paymentId);
+  }
+};
+
+/**
+ * Turns a recorded event into a ledger event, or undefined for another application's event.
+ * An event is foreign only when neither its type nor its stream is the ledger's: anything on a
+ * ledger stream, or of a ledger type, must parse and sit on the stream it names, else ProjectionError.
+ */
+export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | undefined => {
+  if (!isLedgerEventType(recorded.type) && !isLedgerStream(recorded.stream)) return undefined;
+  const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+  if (!parsed.ok) {
+    throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
+  }
+  const expected = streamOf(parsed.event);
+  if (recorded.stream !== expected) {
+    throw new ProjectionError(
+      recorded.position,
+      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${expected}`,
+    );
+  }
+  return parsed.event;
+};

@@ -1,0 +1,355 @@
+import type { FailureReason, LedgerEvent, EventOf, UncreditedChargeReason } from "@starledger/core";
+import { InconsistentHistoryError } from "./ledger-event-decoder.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  insertSorted,
+  invalidPage,
+  lowerBound,
+  pageSizeMax,
+  resolvePageSize,
+  type InvalidPageRequest,
+  type PageRequest,
+  type SortKey,
+} from "./pagination.js";
+
+export const paymentStatuses = ["PENDING", "PAID", "FAILED", "REFUNDED"] as const;
+export type PaymentStatus = (typeof paymentStatuses)[number];
+
+/** A second (or mismatched, or late) charge on a payment: never credited, to be refunded. */
+export type ExtraChargeView = {
+  readonly telegramPaymentChargeId: string;
+  readonly reason: UncreditedChargeReason;
+  readonly telegramUserId: number;
+  readonly currency: string;
+  readonly starsAmount: number;
+  readonly receivedAt: string;
+  readonly refunded: boolean;
+  readonly refundedAt: string | null;
+};
+
+export type PaymentView = {
+  readonly paymentId: string;
+  readonly userId: number;
+  readonly status: PaymentStatus;
+  readonly packageId: string;
+  readonly starsAmount: number;
+  readonly credits: number;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly invoiceLink: string | null;
+  readonly invoiceIssuedAt: string | null;
+  readonly preCheckoutApprovedAt: string | null;
+  readonly paidAt: string | null;
+  readonly telegramPaymentChargeId: string | null;
+  readonly providerPaymentChargeId: string | null;
+  /** Who paid the credited charge (from.id); null when the update did not say (then it was the owner, userId). */
+  readonly payerTelegramUserId: number | null;
+  readonly failedAt: string | null;
+  readonly failureReason: FailureReason | null;
+  readonly failureMessage: string | null;
+  readonly refundedAt: string | null;
+  readonly refundedBy: "admin" | "telegram" | null;
+  readonly refundedByAdmin: string | null;
+  readonly extraCharges: readonly ExtraChargeView[];
+};
+
+export type PaymentPage = { readonly payments: readonly PaymentView[]; readonly nextCursor: string | null };
+export type PaymentPageResult = { readonly ok: true; readonly page: PaymentPage } | { readonly ok: false; readonly error: InvalidPageRequest };
+
+export type PaymentListQuery = PageRequest & {
+  readonly status?: PaymentStatus;
+  readonly userId?: number;
+  /** Inclusive lower bound on createdAt. */
+  readonly from?: Date;
+  /** Exclusive upper bound on createdAt. */
+  readonly to?: Date;
+};
+
+export type PaymentsReadModel = {
+  get(paymentId: string): PaymentView | undefined;
+  /** The user's payments, newest (by createdAt) first. */
+  historyForUser(userId: number, page?: PageRequest): PaymentPageResult;
+  /** All payments newest first, filtered. Cost grows with the rows the filters skip, not with the page size alone. */
+  list(query?: PaymentListQuery): PaymentPageResult;
+  count(): number;
+  /** Payments holding an extra charge not yet refunded, in the order they became so, at most `limit` (<= pageSizeMax). */
+  withExtraChargesPendingRefund(limit?: number): readonly PaymentView[];
+};
+
+/** Internal, mutable row; views are copied out of it so callers cannot change the model. */
+export type ExtraChargeRecord = {
+  -readonly [K in keyof ExtraChargeView]: ExtraChargeView[K];
+} & { receivedAtMs: number; refundedAtMs: number };
+
+export type PaymentRecord = {
+  -readonly [K in keyof Omit<PaymentView, "extraCharges">]: PaymentView[K];
+} & SortKey & {
+    readonly extraCharges: ExtraChargeRecord[];
+    /** Set once by PaymentPaid: a refunded payment was paid too. */
+    paidAtMs: number;
+    paidStarsAmount: number;
+    paidCredits: number;
+    refundedStarsAmount: number;
+    refundedCredits: number;
+    failedAtMs: number;
+    refundedAtMs: number;
+  };
+
+const noTime = Number.NaN;
+
+const toView = (record: PaymentRecord): PaymentView => ({
+  paymentId: record.paymentId,
+  userId: record.userId,
+  status: record.status,
+  packageId: record.packageId,
+  starsAmount: record.starsAmount,
+  credits: record.credits,
+  createdAt: record.createdAt,
+  expiresAt: record.expiresAt,
+  invoiceLink: record.invoiceLink,
+  invoiceIssuedAt: record.invoiceIssuedAt,
+  preCheckoutApprovedAt: record.preCheckoutApprovedAt,
+  paidAt: record.paidAt,
+  telegramPaymentChargeId: record.telegramPaymentChargeId,
+  providerPaymentChargeId: record.providerPaymentChargeId,
+  payerTelegramUserId: record.payerTelegramUserId,
+  failedAt: record.failedAt,
+  failureReason: record.failureReason,
+  failureMessage: record.failureMessage,
+  refundedAt: record.refundedAt,
+  refundedBy: record.refundedBy,
+  refundedByAdmin: record.refundedByAdmin,
+  extraCharges: record.extraCharges.map((charge) => ({
+    telegramPaymentChargeId: charge.telegramPaymentChargeId,
+    reason: charge.reason,
+    telegramUserId: charge.telegramUserId,
+    currency: charge.currency,
+    starsAmount: charge.starsAmount,
+    receivedAt: charge.receivedAt,
+    refunded: charge.refunded,
+    refundedAt: charge.refundedAt,
+  })),
+});
+
+/**
+ * The payments read model: one row per payment, an index by creation time and one per user.
+ * Status follows the decider's evolve: PENDING -> PAID | FAILED, PAID -> REFUNDED.
+ */
+export class PaymentsProjection implements PaymentsReadModel {
+  private readonly byId = new Map<string, PaymentRecord>();
+  private readonly byCreated: PaymentRecord[] = [];
+  private readonly byUser = new Map<number, PaymentRecord[]>();
+  private readonly pendingExtraRefunds = new Set<string>();
+
+  /** `seq` is the global position of the event, a safe integer. */
+  apply(event: LedgerEvent, seq: number): void {
+    switch (event.type) {
+      case "PaymentCreated":
+        this.created(event, seq);
+        return;
+      case "InvoiceIssued": {
+        const record = this.existing(event.data.paymentId, event.type);
+        record.invoiceLink = event.data.invoiceLink;
+        record.invoiceIssuedAt = event.data.issuedAt;
+        return;
+      }
+      case "PreCheckoutApproved":
+        this.existing(event.data.paymentId, event.type).preCheckoutApprovedAt = event.data.approvedAt;
+        return;
+      case "PaymentPaid": {
+        const record = this.existing(event.data.paymentId, event.type);
+        record.status = "PAID";
+        record.paidAt = event.data.paidAt;
+        record.paidAtMs = Date.parse(event.data.paidAt);
+        record.paidStarsAmount = event.data.totalAmount;
+        record.paidCredits = event.data.credits;
+        record.telegramPaymentChargeId = event.data.telegramPaymentChargeId;
+        record.providerPaymentChargeId = event.data.providerPaymentChargeId;
+        record.payerTelegramUserId = event.data.payerTelegramUserId ?? null;
+        return;
+      }
+      case "PaymentFailed": {
+        const record = this.existing(event.data.paymentId, event.type);
+        record.status = "FAILED";
+        record.failedAt = event.data.failedAt;
+        record.failedAtMs = Date.parse(event.data.failedAt);
+        record.failureReason = event.data.reason;
+        record.failureMessage = event.data.message;
+        return;
+      }
+      case "PaymentRefunded": {
+        const record = this.existing(event.data.paymentId, event.type);
+        if (record.telegramPaymentChargeId === null) {
+          throw new InconsistentHistoryError(`PaymentRefunded for payment ${record.paymentId}, which was never paid`);
+        }
+        record.status = "REFUNDED";
+        record.refundedAt = event.data.refundedAt;
+        record.refundedAtMs = Date.parse(event.data.refundedAt);
+        record.refundedBy = event.data.refundedBy;
+        record.refundedStarsAmount = event.data.starsAmount;
+        record.refundedCredits = event.data.credits;
+        record.refundedByAdmin = event.data.admin ?? null;
+        return;
+      }
+      case "ExtraChargeReceived":
+        this.extraChargeReceived(event);
+        return;
+      case "ExtraChargeRefunded":
+        this.extraChargeRefunded(event);
+        return;
+      default:
+        return;
+    }
+  }
+
+  get(paymentId: string): PaymentView | undefined {
+    const record = this.byId.get(paymentId);
+    return record === undefined ? undefined : toView(record);
+  }
+
+  count(): number {
+    return this.byId.size;
+  }
+
+  historyForUser(userId: number, page: PageRequest = {}): PaymentPageResult {
+    return this.page(this.byUser.get(userId) ?? [], { ...page, userId });
+  }
+
+  list(query: PaymentListQuery = {}): PaymentPageResult {
+    return this.page(query.userId === undefined ? this.byCreated : (this.byUser.get(query.userId) ?? []), query);
+  }
+
+  withExtraChargesPendingRefund(limit: number = pageSizeMax): readonly PaymentView[] {
+    const views: PaymentView[] = [];
+    const size = resolvePageSize(limit) ?? pageSizeMax;
+    for (const paymentId of this.pendingExtraRefunds) {
+      if (views.length >= size) break;
+      const record = this.byId.get(paymentId);
+      if (record !== undefined) views.push(toView(record));
+    }
+    return views;
+  }
+
+  /** Every row, oldest first; internal, for stats and comparisons. */
+  records(): readonly PaymentRecord[] {
+    return this.byCreated;
+  }
+
+  private page(rows: readonly PaymentRecord[], query: PaymentListQuery): PaymentPageResult {
+    const size = resolvePageSize(query.limit);
+    if (size === undefined) return invalidPage(`limit must be a positive whole number, got ${query.limit}`);
+    let end = rows.length;
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor);
+      if (after === undefined) return invalidPage("cursor is not one this server issued");
+      end = lowerBound(rows, after);
+    }
+    const fromMs = query.from?.getTime();
+    const toMs = query.to?.getTime();
+    if (Number.isNaN(fromMs) || Number.isNaN(toMs)) return invalidPage("from and to must be valid dates");
+    if (toMs !== undefined) end = Math.min(end, lowerBound(rows, { createdAtMs: toMs, seq: Number.MIN_SAFE_INTEGER }));
+    const start = fromMs === undefined ? 0 : lowerBound(rows, { createdAtMs: fromMs, seq: Number.MIN_SAFE_INTEGER });
+    const found: PaymentRecord[] = [];
+    for (let index = end - 1; index >= start && found.length <= size; index--) {
+      const row = rows[index];
+      if (row === undefined) continue;
+      if (query.status !== undefined && row.status !== query.status) continue;
+      if (query.userId !== undefined && row.userId !== query.userId) continue;
+      found.push(row);
+    }
+    const more = found.length > size;
+    const shown = more ? found.slice(0, size) : found;
+    const last = shown[shown.length - 1];
+    return {
+      ok: true,
+      page: {
+        payments: shown.map(toView),
+        nextCursor: more && last !== undefined ? encodeCursor({ createdAtMs: last.createdAtMs, seq: last.seq }) : null,
+      },
+    };
+  }
+
+  private created(event: EventOf<"PaymentCreated">, seq: number): void {
+    const data = event.data;
+    if (this.byId.has(data.paymentId)) throw new InconsistentHistoryError(`PaymentCreated again for payment ${data.paymentId}`);
+    const record: PaymentRecord = {
+      paymentId: data.paymentId,
+      userId: data.userId,
+      status: "PENDING",
+      packageId: data.packageId,
+      starsAmount: data.starsAmount,
+      credits: data.credits,
+      createdAt: data.createdAt,
+      createdAtMs: Date.parse(data.createdAt),
+      seq,
+      expiresAt: data.expiresAt,
+      invoiceLink: null,
+      invoiceIssuedAt: null,
+      preCheckoutApprovedAt: null,
+      paidAt: null,
+      paidAtMs: noTime,
+      paidStarsAmount: 0,
+      paidCredits: 0,
+      refundedStarsAmount: 0,
+      refundedCredits: 0,
+      telegramPaymentChargeId: null,
+      providerPaymentChargeId: null,
+      payerTelegramUserId: null,
+      failedAt: null,
+      failedAtMs: noTime,
+      failureReason: null,
+      failureMessage: null,
+      refundedAt: null,
+      refundedAtMs: noTime,
+      refundedBy: null,
+      refundedByAdmin: null,
+      extraCharges: [],
+    };
+    this.byId.set(data.paymentId, record);
+    insertSorted(this.byCreated, record);
+    const mine = this.byUser.get(data.userId);
+    if (mine === undefined) this.byUser.set(data.userId, [record]);
+    else insertSorted(mine, record);
+  }
+
+  private extraChargeReceived(event: EventOf<"ExtraChargeReceived">): void {
+    const data = event.data;
+    const record = this.existing(data.paymentId, event.type);
+    if (record.extraCharges.some((charge) => charge.telegramPaymentChargeId === data.telegramPaymentChargeId)) {
+      throw new InconsistentHistoryError(`ExtraChargeReceived again for charge ${data.telegramPaymentChargeId}`);
+    }
+    record.extraCharges.push({
+      telegramPaymentChargeId: data.telegramPaymentChargeId,
+      reason: data.reason,
+      telegramUserId: data.telegramUserId,
+      currency: data.currency,
+      starsAmount: data.totalAmount,
+      receivedAt: data.receivedAt,
+      receivedAtMs: Date.parse(data.receivedAt),
+      refunded: false,
+      refundedAt: null,
+      refundedAtMs: noTime,
+    });
+    this.pendingExtraRefunds.add(record.paymentId);
+  }
+
+  private extraChargeRefunded(event: EventOf<"ExtraChargeRefunded">): void {
+    const data = event.data;
+    const record = this.existing(data.paymentId, event.type);
+    const charge = record.extraCharges.find((c) => c.telegramPaymentChargeId === data.telegramPaymentChargeId);
+    if (charge === undefined) {
+      throw new InconsistentHistoryError(`ExtraChargeRefunded for charge ${data.telegramPaymentChargeId}, never received`);
+    }
+    charge.refunded = true;
+    charge.refundedAt = data.refundedAt;
+    charge.refundedAtMs = Date.parse(data.refundedAt);
+    if (record.extraCharges.every((c) => c.refunded)) this.pendingExtraRefunds.delete(record.paymentId);
+  }
+
+  private existing(paymentId: string, type: string): PaymentRecord {
+    const record = this.byId.get(paymentId);
+    if (record === undefined) throw new InconsistentHistoryError(`${type} for payment ${paymentId}, which was never created`);
+    return record;
+  }
+}

@@ -1,0 +1,191 @@
+import { InMemoryEventStore, StoreUnavailableError, type EventStore, type RecordedEvent } from "@starledger/core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createProjections, replay, waitForTimeoutMaxMs, type ProjectionRunner } from "../src/index.js";
+import { adjusted, created, paid, paymentIdOf, refunded } from "./fixtures.js";
+import { appendAll, appendRaw, redeliveringStore } from "./store-helpers.js";
+
+const runners: ProjectionRunner[] = [];
+const track = (runner: ProjectionRunner): ProjectionRunner => {
+  runners.push(runner);
+  return runner;
+};
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+});
+
+const purchase = (n: number, userId: number) => [created(n, { userId }), paid(n, { userId })];
+
+describe("the projection runner", () => {
+  it("catches up with what the store holds, then follows live appends", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, [...purchase(1, 1), adjusted(1, 5)]);
+    const runner = track(createProjections(store));
+    await runner.start();
+    expect(runner.status()).toEqual({ position: 3n, caughtUp: true, running: true, eventCount: 3 });
+    expect(runner.balances.get(1).credits).toBe(105);
+
+    const position = await appendAll(store, [...purchase(2, 2), refunded(1, { userId: 1 })]);
+    expect(await runner.waitFor(position, 5_000)).toBe(true);
+    expect(runner.balances.get(1).credits).toBe(5);
+    expect(runner.balances.get(2).credits).toBe(100);
+    expect(runner.payments.get(paymentIdOf(1))?.status).toBe("REFUNDED");
+    expect(runner.status().position).toBe(position);
+  });
+
+  it("waitFor answers at once for a position already reached, and false after its timeout for one never reached", async () => {
+    const store = new InMemoryEventStore();
+    const position = await appendAll(store, purchase(1, 1));
+    const runner = track(createProjections(store));
+    expect(await runner.waitFor(position, 10)).toBe(false); // not started
+    await runner.start();
+    expect(await runner.waitFor(position, 0)).toBe(true);
+    const started = Date.now();
+    expect(await runner.waitFor(position + 100n, 50)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
+  it("waitFor never waits longer than waitForTimeoutMaxMs", async () => {
+    vi.useFakeTimers();
+    try {
+      const store = new InMemoryEventStore();
+      const runner = track(createProjections(store));
+      const starting = runner.start();
+      await vi.advanceTimersByTimeAsync(0);
+      await starting;
+      const waiting = runner.waitFor(99n, Number.MAX_SAFE_INTEGER);
+      await vi.advanceTimersByTimeAsync(waitForTimeoutMaxMs);
+      expect(await waiting).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stop answers pending waits with false; start resumes from the checkpoint without applying anything twice", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, purchase(1, 1));
+    const runner = track(createProjections(store));
+    await runner.start();
+    const pending = runner.waitFor(1_000n, 5_000);
+    await runner.stop();
+    expect(await pending).toBe(false);
+    expect(runner.status()).toMatchObject({ running: false, caughtUp: false, position: 2n });
+
+    const position = await appendAll(store, [...purchase(2, 1), adjusted(1, -50)]);
+    await runner.start();
+    expect(runner.status()).toMatchObject({ running: true, caughtUp: true, position, eventCount: 5 });
+    expect(runner.balances.get(1).credits).toBe(150);
+    expect(runner.snapshot()).toEqual((await replay(store)).models.snapshot());
+  });
+
+  it("continues from a replay's models at their position", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, purchase(1, 1));
+    const replayed = await replay(store);
+    expect(replayed).toMatchObject({ eventCount: 2, position: 2n });
+    const runner = track(createProjections(store, { models: replayed.models }));
+    await runner.start();
+    const position = await appendAll(store, purchase(2, 1));
+    expect(await runner.waitFor(position, 5_000)).toBe(true);
+    expect(runner.status().eventCount).toBe(4);
+    expect(runner.balances.get(1).credits).toBe(200);
+  });
+
+  it("events delivered again at or below the checkpoint change nothing", async () => {
+    const inner = new InMemoryEventStore();
+    await appendAll(inner, [...purchase(1, 1), ...purchase(2, 2)]);
+    // Every read and subscription starts three events early.
+    const store = redeliveringStore(inner, (after) => (after > 3n ? after - 3n : 0n));
+    const runner = track(createProjections(store));
+    await runner.start();
+    await runner.stop();
+    await runner.start();
+    const position = await appendAll(inner, [refunded(1, { userId: 1 }), adjusted(2, 1)]);
+    expect(await runner.waitFor(position, 5_000)).toBe(true);
+    expect(runner.snapshot()).toEqual((await replay(inner)).models.snapshot());
+    expect(runner.status().eventCount).toBe(6);
+  });
+
+  it("an event that cannot be applied stops the runner there and reports it; later events are not applied", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, purchase(1, 1));
+    const failures: unknown[] = [];
+    const runner = track(createProjections(store, { onFailure: (failure) => failures.push(failure) }));
+    await runner.start();
+    const bad = await appendRaw(store, `payment-${paymentIdOf(2)}`, "PaymentCreated", { paymentId: paymentIdOf(2) });
+    const later = await appendAll(store, [adjusted(1, 5)]);
+    expect(await runner.waitFor(later, 5_000)).toBe(false);
+    const status = runner.status();
+    expect(status).toMatchObject({ position: 2n, caughtUp: false, failed: { position: bad } });
+    expect(status.failed?.message).toMatch(/position 3 on payment-.*PaymentCreated/s);
+    expect(failures).toHaveLength(1);
+    expect(runner.balances.get(1).credits).toBe(100);
+    expect(await runner.waitFor(later, 10)).toBe(false);
+  });
+
+  it("a bad event met during catch-up is reported the same way, and start still resolves", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, [adjusted(1, 5)]);
+    await appendRaw(store, "credits-1", "CreditsAdjusted", { userId: 1, delta: 1.5 });
+    await appendAll(store, [adjusted(1, 5)]);
+    const runner = track(createProjections(store));
+    await runner.start();
+    expect(runner.status()).toMatchObject({ position: 1n, caughtUp: false, running: false, failed: { position: 2n } });
+    await runner.start();
+    expect(runner.status().position).toBe(1n);
+  });
+
+  it("another application's events are passed over", async () => {
+    const store = new InMemoryEventStore();
+    await appendRaw(store, "orders-1", "OrderPlaced", { orderId: 1 });
+    const position = await appendAll(store, [adjusted(1, 5)]);
+    const runner = track(createProjections(store));
+    await runner.start();
+    expect(runner.status()).toMatchObject({ position, eventCount: 2 });
+    expect(runner.balances.get(1).credits).toBe(5);
+  });
+
+  it("progress gives the store's head, so the caller can compute lag", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, purchase(1, 1));
+    const runner = track(createProjections(store));
+    expect(await runner.progress()).toMatchObject({ position: 0n, headPosition: 2n });
+    await runner.start();
+    expect(await runner.progress()).toMatchObject({ position: 2n, headPosition: 2n });
+  });
+
+  it("a store failing during catch-up rejects start; nothing is skipped and start may be called again", async () => {
+    const inner = new InMemoryEventStore();
+    await appendAll(inner, [...purchase(1, 1), adjusted(1, 5)]);
+    let failOnce = true;
+    const store: EventStore = {
+      ...redeliveringStore(inner, (after) => after),
+      readAll: (options = {}) => ({
+        async *[Symbol.asyncIterator](): AsyncGenerator<RecordedEvent> {
+          let count = 0;
+          for await (const event of inner.readAll(options)) {
+            if (failOnce && ++count === 2) {
+              failOnce = false;
+              throw new StoreUnavailableError("connection lost");
+            }
+            yield event;
+          }
+        },
+      }),
+    };
+    const runner = track(createProjections(store));
+    await expect(runner.start()).rejects.toThrow(/connection lost/);
+    expect(runner.status()).toMatchObject({ position: 1n, running: false, caughtUp: false });
+    await runner.start();
+    expect(runner.status()).toMatchObject({ position: 3n, caughtUp: true });
+    expect(runner.balances.get(1).credits).toBe(105);
+  });
+
+  it("start while starting or running is the same start", async () => {
+    const store = new InMemoryEventStore();
+    await appendAll(store, purchase(1, 1));
+    const runner = track(createProjections(store));
+    await Promise.all([runner.start(), runner.start()]);
+    await runner.start();
+    expect(runner.status()).toMatchObject({ position: 2n, eventCount: 2 });
+  });
+});
