@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { parseConfig, parseDurationMs, type Config } from "@starledger/core";
 import { replay } from "@starledger/projections";
