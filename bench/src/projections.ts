@@ -25,7 +25,8 @@ import {
 import { BalancesProjection, replay } from "@starledger/projections";
 import { openSqliteEventStore } from "@starledger/store-sqlite";
 
-const eventCounts = [10_000, 100_000, 1_000_000] as const;
+/** BENCH_EVENT_COUNTS=10000,100000 runs a shorter measurement. */
+const eventCounts: readonly number[] = process.env.BENCH_EVENT_COUNTS?.split(",").map(Number) ?? [10_000, 100_000, 1_000_000];
 const balanceUsers = 1_000_000;
 /** Appends in flight while loading, so a group-committing store batches them. */
 const loadConcurrency = 2_000;

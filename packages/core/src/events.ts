@@ -173,6 +173,10 @@ export const currentSchemaVersion: Record<LedgerEventType, number> = {
   UnmatchedChargeRefunded: 1,
 };
 
+const dataSchemaByType = Object.fromEntries(
+  LedgerEvent.options.map((option) => [option.shape.type.value, option.shape.data]),
+) as unknown as Record<LedgerEventType, z.ZodType>;
+
 type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 /** upcasters[type][v] turns version v data into version v + 1. None are needed yet. */
 export const upcasters: Partial<Record<LedgerEventType, Record<number, Upcaster>>> = {};
@@ -206,9 +210,10 @@ export const parseLedgerEvent = (
     }
     upcast = step(upcast as Record<string, unknown>);
   }
-  const parsed = LedgerEvent.safeParse({ type, data: upcast });
+  // One schema looked up by type: the replay path runs this once per event.
+  const parsed = dataSchemaByType[type].safeParse(upcast);
   if (!parsed.success) {
     return { ok: false, error: { type: "EventParseError", message: `${type}: ${z.prettifyError(parsed.error)}` } };
   }
-  return { ok: true, event: parsed.data };
+  return { ok: true, event: { type, data: parsed.data } as LedgerEvent };
 };
