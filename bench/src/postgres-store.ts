@@ -43,6 +43,7 @@ const pgDefaultParsers = new Map<number, unknown>(
   [pg.types.builtins.INT8, pg.types.builtins.JSON, pg.types.builtins.JSONB].map((oid) => [oid, pg.types.getTypeParser(oid)]),
 );
 const pgDefaultTypes: pg.CustomTypesConfig = {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's overloaded parser type cannot be named here
   getTypeParser: ((oid: number) => pgDefaultParsers.get(oid) ?? pg.types.getTypeParser(oid)) as pg.CustomTypesConfig["getTypeParser"],
 };
 

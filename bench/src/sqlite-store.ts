@@ -119,13 +119,17 @@ const rawInserter = (db: Database.Database): ((count: number) => void) => {
 const rawOneTransaction = (db: Database.Database, inserts: number): number => {
   const insert = rawInserter(db);
   const started = performance.now();
-  db.transaction(() => insert(inserts))();
+  db.transaction(() => {
+    insert(inserts);
+  })();
   return perSecond(inserts, started);
 };
 
 const rawPerTransaction = (db: Database.Database, inserts: number, perTransaction: number, maxMs = Number.POSITIVE_INFINITY): number => {
   const insert = rawInserter(db);
-  const transaction = db.transaction(() => insert(perTransaction));
+  const transaction = db.transaction(() => {
+    insert(perTransaction);
+  });
   const started = performance.now();
   let done = 0;
   while (done < inserts && performance.now() - started < maxMs) {
