@@ -7,7 +7,7 @@ export type EventMetadata = {
   readonly schemaVersion: number;
   readonly correlationId?: string;
   readonly causationId?: string;
-  /** Per-stream hash chain (see hash-chain.ts): hash of the previous event in the stream, "" for the first. */
+  /** Per-stream hash chain (see hash-chain.ts): hash of the previous event in the stream; genesisHash (64 zeros) for the first. */
   readonly prevHash?: string;
   readonly hash?: string;
   readonly [key: string]: unknown;
