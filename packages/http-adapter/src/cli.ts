@@ -1,5 +1,22 @@
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { parseConfig, parseDurationMs, type Config } from "@starledger/core";
+import {
+  anchorFileJson,
+  anchorLine,
+  exportAudit,
+  formatReconcileReport,
+  formatVerifyReport,
+  parseAnchor,
+  reconcile,
+  reconcileReportJson,
+  verifyExport,
+  verifyReportJson,
+  verifyStore,
+  type ParsedAnchor,
+} from "@starledger/audit";
+import { parseConfig, parseDurationMs, StarsLedger, type Config, type EventStore } from "@starledger/core";
 import { replay } from "@starledger/projections";
 import { createBotApiFromConfig } from "@starledger/telegram-adapter";
 import { issueToken, tokenTtlMaxMs } from "./auth.js";
@@ -22,6 +39,13 @@ Commands:
   webhook set --url URL [--drop-pending] | info | delete
                                  the runbook's webhook setup
   stars balance                  the bot's Star balance (getMyStarBalance)
+  audit verify [FILE] [--anchor LINE] [--anchor-file F] [--json]
+                                 recompute every hash chain (the store, or an export FILE offline)
+  audit export [--from POS] [--to POS] [--out FILE]
+                                 NDJSON of the events in global order, with a summary line
+  audit anchor [--out FILE]      print a digest of all stream heads to keep elsewhere
+  reconcile [--json] [--apply] [--max-pages N]
+                                 compare the ledger with Telegram's getStarTransactions
 
 Every command reads the same settings as the server (environment variables; see README).
 Run "starledger <command> --help" for a command's options.`;
@@ -44,6 +68,21 @@ const help: Record<string, string> = {
   delete  deleteWebhook (--drop-pending drops queued updates)`,
   stars: `starledger stars balance
   Prints the bot's Star balance (getMyStarBalance).`,
+  audit: `starledger audit verify [FILE] [--anchor LINE] [--anchor-file F] [--json]
+  Without FILE: recomputes every hash chain in the configured store. With FILE: verifies an export offline,
+  with no store (edited, deleted, inserted, reordered or truncated events are caught). --anchor / --anchor-file:
+  also prove that nothing that existed when the anchor was taken has changed. Exit 0 intact, 1 broken.
+starledger audit export [--from POS] [--to POS] [--out FILE]
+  NDJSON in global order, one event per line, then a summary line (stream heads, counts, file digest).
+starledger audit anchor [--out FILE]
+  Verifies the store, then prints one line "sl-anchor-v1:<position>:<digest>" to keep somewhere the operator
+  cannot write; --out also saves the per-stream heads, so a later verify can name the stream that changed.
+See docs/AUDIT.md for what these prove and what they do not.`,
+  reconcile: `starledger reconcile [--json] [--apply] [--max-pages N]
+  Reads all of getStarTransactions (100 per page) and compares them with the ledger: charges the ledger never
+  credited, payments Telegram does not have, amount mismatches, refunds, extra and unmatched charges, totals.
+  --apply records a lost successful payment of a still-pending invoice through the webhook's idempotent path.
+  Exit 0 when everything matches, 1 when not.`,
 };
 
 const loadConfig = (): Config | undefined => {
@@ -213,12 +252,164 @@ const stars = async (args: string[]): Promise<number> => {
   return 0;
 };
 
+/** Opens the configured store for the duration of `work`. */
+const withStore = async (work: (store: EventStore, config: Config) => Promise<number>): Promise<number> => {
+  const config = loadConfig();
+  if (config === undefined) return 1;
+  const opened = await openEventStore(config);
+  if (!opened.ok) {
+    io.err(opened.error.message);
+    return 1;
+  }
+  try {
+    return await work(opened.store, config);
+  } finally {
+    await opened.store.close();
+  }
+};
+
+const readAnchor = (line: string | undefined, file: string | undefined): { ok: true; anchor: ParsedAnchor | undefined } | { ok: false } => {
+  if (line === undefined && file === undefined) return { ok: true, anchor: undefined };
+  const parsed = parseAnchor({ ...(line === undefined ? {} : { line }), ...(file === undefined ? {} : { file: readFileSync(file, "utf8") }) });
+  if (parsed.isErr()) {
+    io.err(`Invalid anchor: ${parsed.error.message}`);
+    return { ok: false };
+  }
+  return { ok: true, anchor: parsed.value };
+};
+
+const parsePosition = (text: string | undefined, name: string): bigint | undefined | "invalid" => {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) {
+    io.err(`${name} must be a global position (a whole number); got "${text}"`);
+    return "invalid";
+  }
+  return BigInt(text);
+};
+
+const audit = async (args: string[]): Promise<number> => {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      anchor: { type: "string" },
+      "anchor-file": { type: "string" },
+      json: { type: "boolean", default: false },
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  if (action === "verify") {
+    const anchor = readAnchor(values.anchor, values["anchor-file"]);
+    if (!anchor.ok) return 2;
+    const options = anchor.anchor === undefined ? {} : { anchor: anchor.anchor };
+    const file = positionals[0];
+    const report =
+      file === undefined
+        ? await (async () => {
+            const config = loadConfig();
+            if (config === undefined) return undefined;
+            const opened = await openEventStore(config);
+            if (!opened.ok) {
+              io.err(opened.error.message);
+              return undefined;
+            }
+            try {
+              return await verifyStore(opened.store, options);
+            } finally {
+              await opened.store.close();
+            }
+          })()
+        : await verifyExport(createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }), options);
+    if (report === undefined) return 1;
+    io.out(values.json ? JSON.stringify(verifyReportJson(report)) : formatVerifyReport(report));
+    return report.ok ? 0 : 1;
+  }
+  if (action === "export") {
+    const from = parsePosition(values.from, "--from");
+    const to = parsePosition(values.to, "--to");
+    if (from === "invalid" || to === "invalid") return 2;
+    return withStore(async (store) => {
+      const out = values.out === undefined ? process.stdout : createWriteStream(values.out);
+      const exported = await exportAudit(store, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }, async (line) => {
+        if (!out.write(`${line}\n`)) await once(out, "drain");
+      });
+      if (out !== process.stdout) {
+        await new Promise<void>((resolve, reject) => {
+          out.end((error?: Error | null) => {
+            if (error) reject(error);
+            else resolve();
+          });
+        });
+      }
+      if (exported.isErr()) {
+        io.err(`Export failed: ${exported.error.message}`);
+        return 2;
+      }
+      if (values.out !== undefined) io.err(`Exported ${exported.value.events} events to ${values.out}`);
+      return 0;
+    });
+  }
+  if (action === "anchor") {
+    return withStore(async (store) => {
+      const report = await verifyStore(store);
+      if (!report.ok) {
+        io.out(formatVerifyReport(report));
+        return 1;
+      }
+      if (values.out !== undefined) writeFileSync(values.out, anchorFileJson(report.anchor, new Date()));
+      io.out(anchorLine(report.anchor));
+      return 0;
+    });
+  }
+  io.err(help.audit ?? "");
+  return 2;
+};
+
+const reconcileCommand = async (args: string[]): Promise<number> => {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: "boolean", default: false }, apply: { type: "boolean", default: false }, "max-pages": { type: "string" } },
+  });
+  const maxPages = values["max-pages"] === undefined ? undefined : Number(values["max-pages"]);
+  if (maxPages !== undefined && (!Number.isSafeInteger(maxPages) || maxPages <= 0)) {
+    io.err(`--max-pages must be a positive whole number; got "${values["max-pages"] ?? ""}"`);
+    return 2;
+  }
+  return withStore(async (store, config) => {
+    const ledger = new StarsLedger(store, {
+      starsToCreditsRate: config.STARS_TO_CREDITS_RATE,
+      paymentTtlMs: config.PAYMENT_TTL,
+      requireSameUser: config.REQUIRE_SAME_USER,
+    });
+    const result = await reconcile({
+      store,
+      ledger,
+      botApi: createBotApiFromConfig(config),
+      apply: values.apply,
+      now: () => new Date(),
+      ...(maxPages === undefined ? {} : { maxPages }),
+      serviceUrl: `http://${config.HOST}:${config.PORT}`,
+    });
+    if (result.isErr()) {
+      io.err(`Reconcile failed: ${result.error.message}`);
+      return 2;
+    }
+    io.out(values.json ? reconcileReportJson(result.value) : formatReconcileReport(result.value));
+    return result.value.ok ? 0 : 1;
+  });
+};
+
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   serve: () => serve(),
   token,
   replay: replayCommand,
   webhook,
   stars,
+  audit,
+  reconcile: reconcileCommand,
 };
 
 export const main = async (argv: string[]): Promise<number> => {
