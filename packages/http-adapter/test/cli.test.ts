@@ -1,0 +1,289 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jwtVerify } from "jose";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { issueToken, startServer } from "../src/index.js";
+import { assertDistIsFresh, runCli, ServeProcess } from "./support/cli-process.js";
+import { FakeBotApiServer, okResult } from "./support/fake-bot-api-server.js";
+import { eventually, fetchJson, runbookCreateBody, runbookWebhookBody, type BalanceBody } from "./support/http-client.js";
+import { testAuthSecret, testBotToken } from "./support/test-app.js";
+
+const hourMs = 60 * 60 * 1000;
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "starledger-cli-"));
+  dirs.push(dir);
+  return dir;
+};
+const running: ServeProcess[] = [];
+const serve = async (env: Record<string, string>): Promise<ServeProcess> => {
+  const server = await ServeProcess.start(env);
+  running.push(server);
+  return server;
+};
+
+beforeAll(() => {
+  assertDistIsFresh();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop("SIGKILL")));
+});
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const lastLine = (text: string): string => text.trimEnd().split("\n").at(-1) ?? "";
+
+describe("starledger: usage", () => {
+  it("--help prints the usage and exits 0", async () => {
+    const run = await runCli(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: starledger <command>");
+    for (const command of ["serve", "token", "replay", "webhook", "stars"]) expect(run.stdout).toContain(command);
+  });
+
+  it("an unknown command exits 2 and says which", async () => {
+    const run = await runCli(["frobnicate"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown command "frobnicate"');
+  });
+
+  it("no command prints the usage and exits 2", async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("Usage: starledger");
+  });
+
+  it("<command> --help prints that command's options and exits 0", async () => {
+    const run = await runCli(["token", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--user ID");
+  });
+});
+
+describe("starledger token", () => {
+  it("--user 5 --admin prints, as its last line, a token that verifies with AUTH_SECRET with sub 5 and role admin", async () => {
+    const run = await runCli(["token", "--user", "5", "--admin"], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
+    expect(run.code, run.stderr).toBe(0);
+    const { payload } = await jwtVerify(lastLine(run.stdout), new TextEncoder().encode(testAuthSecret), { algorithms: ["HS256"] });
+    expect(payload.sub).toBe("5");
+    expect(payload.role).toBe("admin");
+    expect(payload.iss).toBe("starledger");
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+  });
+
+  it("without --admin the token has no role; --ttl sets its lifetime", async () => {
+    const run = await runCli(["token", "--user", "6", "--ttl", "30m"], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
+    expect(run.code, run.stderr).toBe(0);
+    const { payload } = await jwtVerify(lastLine(run.stdout), new TextEncoder().encode(testAuthSecret));
+    expect(payload.role).toBeUndefined();
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(1800);
+  });
+
+  it("a --user that is not a positive whole number, or a bad --ttl, exits 2 with a message", async () => {
+    for (const args of [["--user", "abc"], ["--user", "0"], ["--user", "-3"], [], ["--user", "5", "--ttl", "400d"], ["--user", "5", "--ttl", "soon"]]) {
+      const run = await runCli(["token", ...args], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr, args.join(" ")).toMatch(/--user|--ttl/);
+      expect(run.stdout).toBe("");
+    }
+  });
+});
+
+describe("starledger replay", () => {
+  let storeUrl: string;
+  let eventCount: number;
+
+  beforeAll(async () => {
+    storeUrl = `sqlite:${join(tempDir(), "l.db")}`;
+    const started = await startServer({ EVENT_STORE_URL: storeUrl, PORT: "0", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" });
+    if (!started.ok) throw new Error(started.error.message);
+    const { server } = started;
+    try {
+      const pay = async (userId: number, starsAmount: number, charge: string | undefined) => {
+        const token = await issueToken({ userId, admin: false, ttlMs: hourMs }, testAuthSecret);
+        const created = await fetchJson<{ paymentId: string }>(`${server.url}/api/payments/create`, { token, body: JSON.stringify({ starsAmount }) });
+        expect(created.status).toBe(201);
+        if (charge === undefined) return;
+        const update = JSON.parse(runbookWebhookBody(created.body.paymentId)) as { message: { successful_payment: Record<string, unknown> } };
+        update.message.successful_payment.total_amount = starsAmount;
+        update.message.successful_payment.telegram_payment_charge_id = charge;
+        expect((await fetchJson(`${server.url}/master/webhook`, { body: JSON.stringify(update) })).status).toBe(200);
+      };
+      await pay(11, 10, "c-1");
+      await pay(12, 25, "c-2");
+      await pay(12, 50, undefined);
+      const adminToken = await issueToken({ userId: 1, admin: true, ttlMs: hourMs }, testAuthSecret);
+      const events = await fetch(`${server.url}/api/events`, { headers: { Authorization: `Bearer ${adminToken}` } });
+      eventCount = (await events.text()).split("\n").filter((l) => l !== "").length;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--json prints one JSON object with events, payments by status, users, totalCredits, revenueStars, creditsIssued", async () => {
+    const run = await runCli(["replay", "--json"], { EVENT_STORE_URL: storeUrl });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trimEnd().split("\n")).toHaveLength(1);
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(eventCount).toBe(8);
+    expect(summary).toMatchObject({
+      events: eventCount,
+      payments: { PENDING: 1, PAID: 2, FAILED: 0, REFUNDED: 0 },
+      users: 2,
+      totalCredits: 350,
+      revenueStars: 35,
+      creditsIssued: 350,
+    });
+  });
+
+  it("without --json prints the same totals as text", async () => {
+    const run = await runCli(["replay"], { EVENT_STORE_URL: storeUrl });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Replayed 8 events from sqlite:/m);
+    expect(run.stdout).toContain("payments: PENDING 1, PAID 2, FAILED 0, REFUNDED 0");
+    expect(run.stdout).toContain("users: 2");
+    expect(run.stdout).toContain("totalCredits: 350");
+    expect(run.stdout).toContain("revenueStars: 35");
+    expect(run.stdout).toContain("creditsIssued: 350");
+  });
+
+  it("an invalid setting exits 1 and names it", async () => {
+    const run = await runCli(["replay"], { EVENT_STORE_URL: "mysql://nowhere" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("EVENT_STORE_URL");
+  });
+});
+
+describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.0.1", () => {
+  const fake = new FakeBotApiServer();
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    await fake.start();
+    env = { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, TELEGRAM_API_ROOT: fake.root, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:" };
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("webhook set sends the URL, WEBHOOK_SECRET as secret_token and allowed_updates [message, pre_checkout_query]", async () => {
+    const run = await runCli(["webhook", "set", "--url", "https://x/master/webhook"], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Webhook set to https://x/master/webhook");
+    const [call, ...more] = fake.callsOf("setWebhook");
+    expect(more).toHaveLength(0);
+    expect(call?.path).toBe(`/bot${testBotToken}/setWebhook`);
+    expect(call?.body).toMatchObject({ url: "https://x/master/webhook", secret_token: "s3cret", allowed_updates: ["message", "pre_checkout_query"] });
+  });
+
+  it("webhook set refuses a URL that is not HTTPS with exit 2, without calling Telegram", async () => {
+    const before = fake.requests.length;
+    const run = await runCli(["webhook", "set", "--url", "http://x/master/webhook"], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("HTTPS");
+    expect(fake.requests).toHaveLength(before);
+  });
+
+  it("webhook info prints getWebhookInfo's answer", async () => {
+    fake.queue("getWebhookInfo", okResult({ url: "https://x/master/webhook", has_custom_certificate: false, pending_update_count: 3, allowed_updates: ["message", "pre_checkout_query"] }));
+    const run = await runCli(["webhook", "info"], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("https://x/master/webhook");
+    expect(run.stdout).toMatch(/pending/i);
+    expect(run.stdout).toContain("3");
+    expect(fake.callsOf("getWebhookInfo").at(-1)?.path).toBe(`/bot${testBotToken}/getWebhookInfo`);
+  });
+
+  it("stars balance prints the bot's Star balance", async () => {
+    const run = await runCli(["stars", "balance"], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("42 Stars");
+    expect(fake.callsOf("getMyStarBalance")).toHaveLength(1);
+  });
+
+  it("webhook set exits 1 with Telegram's reason when Telegram refuses", async () => {
+    fake.queue("setWebhook", { status: 400, json: { ok: false, error_code: 400, description: "Bad Request: bad webhook: HTTPS url must be provided for webhook" } });
+    const run = await runCli(["webhook", "set", "--url", "https://x/master/webhook"], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("bad webhook");
+  });
+});
+
+describe("starledger serve", () => {
+  it("REAL mode without MASTER_BOT_TOKEN exits 1 with 'Payment system not configured: MASTER_BOT_TOKEN is not set'", async () => {
+    const run = await runCli(["serve"], { PAYMENT_MODE: "REAL", AUTH_SECRET: testAuthSecret, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:", PORT: "0" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("Payment system not configured: MASTER_BOT_TOKEN is not set");
+  });
+
+  it("REAL mode without WEBHOOK_SECRET refuses to start, and starts with ALLOW_INSECURE_WEBHOOK=1", async () => {
+    const env = { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:", PORT: "0" };
+    const refused = await runCli(["serve"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("WEBHOOK_SECRET");
+    const insecure = await serve({ ...env, ALLOW_INSECURE_WEBHOOK: "1", LOG_LEVEL: "warn" });
+    await insecure.waitForStdout(/^ {2}mode: {2}REAL$/m);
+    expect(insecure.stdout).toContain("accepts updates from anyone");
+    expect((await insecure.stop("SIGTERM")).code).toBe(0);
+  });
+
+  it("REAL mode without AUTH_SECRET exits 1", async () => {
+    const run = await runCli(["serve"], { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:", PORT: "0" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("AUTH_SECRET is required");
+  });
+
+  it("MOCK mode without AUTH_SECRET prints a dev-token curl line whose token works, the same secret `token` uses; SIGTERM exits 0", async () => {
+    const dir = tempDir();
+    const env = { EVENT_STORE_URL: `sqlite:${join(dir, "l.db")}` };
+    const server = await serve(env);
+    const [, devToken = "", balanceUrl = ""] = await server.waitForStdout(/curl -H "Authorization: Bearer (\S+)" (http:\/\/\S+\/api\/credits\/balance)/);
+    expect(balanceUrl).toBe(`${server.url}/api/credits/balance`);
+    const balance = await fetchJson<BalanceBody>(balanceUrl, { token: devToken });
+    expect(balance.status).toBe(200);
+    expect(balance.body).toEqual({ userId: 1, credits: 0 });
+    expect((await fetchJson(`${server.url}/api/payments/admin/stats`, { token: devToken })).status).toBe(200);
+
+    const minted = await runCli(["token", "--user", "9"], env);
+    expect(minted.code, minted.stderr).toBe(0);
+    expect((await fetchJson<BalanceBody>(balanceUrl, { token: lastLine(minted.stdout) })).body).toEqual({ userId: 9, credits: 0 });
+
+    expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
+
+  it("SIGTERM finishes the request in flight, then exits 0; no secret reaches the log", async () => {
+    const fake = new FakeBotApiServer();
+    await fake.start();
+    try {
+      const webhookSecret = "s3cret-for-serve";
+      const server = await serve({
+        PAYMENT_MODE: "REAL",
+        MASTER_BOT_TOKEN: testBotToken,
+        TELEGRAM_API_ROOT: fake.root,
+        WEBHOOK_SECRET: webhookSecret,
+        AUTH_SECRET: testAuthSecret,
+        EVENT_STORE_URL: `sqlite:${join(tempDir(), "l.db")}`,
+        LOG_LEVEL: "trace",
+      });
+      const token = await issueToken({ userId: 77, admin: false, ttlMs: hourMs }, testAuthSecret);
+      const release = fake.hold("createInvoiceLink");
+      const inFlight = fetchJson<{ paymentId: string; invoiceLink: string }>(`${server.url}/api/payments/create`, { token, body: runbookCreateBody });
+      await eventually(() => Promise.resolve(fake.callsOf("createInvoiceLink").length > 0 ? true : undefined), "createInvoiceLink to reach Telegram");
+      server.child.kill("SIGTERM");
+      await server.waitForStdout(/Shutting down: finishing in-flight requests/);
+      release();
+      const created = await inFlight;
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.invoiceLink).toBe(`https://t.me/$fake_${created.body.paymentId}`);
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+
+      const jsonLines = server.stdout.split("\n").filter((line) => line.startsWith("{"));
+      expect(jsonLines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain("Payment record created");
+      const logText = jsonLines.join("\n") + server.stderr;
+      for (const secret of [token, testBotToken, webhookSecret, testAuthSecret]) expect(logText).not.toContain(secret);
+    } finally {
+      await fake.stop();
+    }
+  });
+});

@@ -1,0 +1,186 @@
+import { createBotApi, mockInvoiceLink } from "@starledger/telegram-adapter";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { allEvents } from "./support/failing-store.js";
+import { FakeBotApiServer, errorResult } from "./support/fake-bot-api-server.js";
+import { expectError, startTestApp, testBotToken, type CreatedPayment, type TestApp } from "./support/test-app.js";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await startTestApp();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe("POST /api/payments/create", () => {
+  it("with {starsAmount: 10} answers 201 with a PENDING payment of pkg_100 and its invoice link", async () => {
+    const res = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } });
+    expect(res.statusCode).toBe(201);
+    const body = res.json<CreatedPayment>();
+    expect(body).toEqual({
+      paymentId: expect.stringMatching(uuid) as string,
+      status: "PENDING",
+      packageId: "pkg_100",
+      starsAmount: 10,
+      credits: 100,
+      invoiceLink: mockInvoiceLink(body.paymentId),
+    });
+    const invoiceCall = t.mock.calls.find((c) => c.method === "createInvoiceLink");
+    expect(invoiceCall?.params).toMatchObject({ payload: body.paymentId, currency: "XTR", prices: [{ amount: 10 }] });
+    expect(t.paymentView(body.paymentId)).toMatchObject({ userId: 42, status: "PENDING", invoiceLink: body.invoiceLink });
+  });
+
+  it("with {packageId} picks that package", async () => {
+    const body = await t.createPayment(42, { packageId: "pkg_500" });
+    expect(body).toMatchObject({ packageId: "pkg_500", starsAmount: 50, credits: 500 });
+  });
+
+  it("answers 400 listing the valid amounts when no package costs starsAmount", async () => {
+    const body = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 11 } }), 400, "UnknownPackage");
+    expect(body.message).toContain("10, 25, 50, 100");
+    expect(t.mock.calls).toHaveLength(0);
+  });
+
+  it("answers 400 for an unknown packageId, and for a packageId whose price differs from starsAmount", async () => {
+    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_7" } }), 400, "UnknownPackage");
+    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_100", starsAmount: 25 } }), 400, "UnknownPackage");
+  });
+
+  it("answers 400 for a body with neither field, an unknown field, or a non-integer amount", async () => {
+    for (const body of [{}, { starsAmount: 10, extra: 1 }, { starsAmount: 10.5 }, { starsAmount: "10" }]) {
+      expectError(await t.call("POST", "/api/payments/create", { user: 42, body }), 400, "InvalidRequest");
+    }
+    expect(await allEvents(t.memory)).toHaveLength(0);
+  });
+
+  it("the same Idempotency-Key with the same body answers the same payment, and creates one", async () => {
+    const headers = { "idempotency-key": "order-1" };
+    const first = await t.createPayment(42, { starsAmount: 25 }, headers);
+    const second = await t.createPayment(42, { starsAmount: 25 }, headers);
+    expect(second).toEqual(first);
+    expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentCreated")).toHaveLength(1);
+    expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
+  });
+
+  it("concurrent requests with the same Idempotency-Key all answer the same payment and link, created once", async () => {
+    const headers = { "idempotency-key": "double-click" };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers })));
+    expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
+    const bodies = answers.map((r) => r.json<CreatedPayment>());
+    for (const body of bodies) expect(body).toEqual(bodies[0]);
+    const events = await allEvents(t.memory);
+    expect(events.filter((e) => e.type === "PaymentCreated")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "InvoiceIssued")).toHaveLength(1);
+  });
+
+  it("the same Idempotency-Key from another user is another payment", async () => {
+    const headers = { "idempotency-key": "order-1" };
+    const mine = await t.createPayment(42, { starsAmount: 25 }, headers);
+    const theirs = await t.createPayment(43, { starsAmount: 25 }, headers);
+    expect(theirs.paymentId).not.toBe(mine.paymentId);
+  });
+
+  it("the same Idempotency-Key with a different body answers 422 and changes nothing", async () => {
+    const headers = { "idempotency-key": "order-2" };
+    await t.createPayment(42, { starsAmount: 10 }, headers);
+    const before = await allEvents(t.memory);
+    const res = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 50 }, headers });
+    expectError(res, 422, "IdempotencyConflict");
+    expect(await allEvents(t.memory)).toHaveLength(before.length);
+  });
+
+  it("an Idempotency-Key with spaces is refused with 400", async () => {
+    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers: { "idempotency-key": "a b" } }), 400, "InvalidRequest");
+  });
+
+  it("when createInvoiceLink fails: 502 'Failed to create invoice' and the payment is recorded FAILED with invoice_creation_failed", async () => {
+    t.mock.failNext("createInvoiceLink", { errorCode: 400, description: "Bad Request: bot was blocked by the user" });
+    const res = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } });
+    const body = expectError(res, 502, "InvoiceCreationFailed");
+    expect(body.message).toBe("Failed to create invoice");
+    expect(JSON.stringify(body.details)).toContain("bot was blocked");
+
+    const events = await allEvents(t.memory);
+    expect(events.map((e) => e.type)).toEqual(["PaymentCreated", "PaymentFailed"]);
+    expect(events[1]?.data).toMatchObject({ reason: "invoice_creation_failed" });
+    const history = (await t.call("GET", "/api/payments/history", { user: 42 })).json<{ payments: { status: string; failureReason?: string }[] }>();
+    expect(history.payments).toEqual([expect.objectContaining({ status: "FAILED", failureReason: "invoice_creation_failed" })]);
+  });
+
+  it("a retry with the Idempotency-Key of a failed payment answers 502 again without calling Telegram", async () => {
+    const headers = { "idempotency-key": "order-3" };
+    t.mock.failNext("createInvoiceLink", { errorCode: 400, description: "Bad Request: bot was blocked by the user" });
+    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }), 502);
+    const again = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }), 502);
+    expect(again.message).toBe("Failed to create invoice");
+    expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
+  });
+
+  it("answers 429 after the per-user limit, while another user may still create", async () => {
+    const limited = await startTestApp({ createRateLimitPerMinute: 2 });
+    try {
+      await limited.createPayment(7);
+      await limited.createPayment(7);
+      const body = expectError(await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 10 } }), 429, "TooManyRequests");
+      expect(body.message).toMatch(/at most 2 per minute/);
+      await limited.createPayment(8);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("answers 503 and records nothing when the store is down", async () => {
+    t.failing.down = true;
+    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 503, "StoreUnavailable");
+    expect(await allEvents(t.memory)).toHaveLength(0);
+    expect(t.mock.calls).toHaveLength(0);
+  });
+});
+
+describe("POST /api/payments/create with a REAL Bot API client", () => {
+  const fake = new FakeBotApiServer();
+  beforeAll(async () => {
+    await fake.start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it("sends createInvoiceLink to Telegram and answers with Telegram's link", async () => {
+    const real = await startTestApp({ botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }) });
+    try {
+      const body = await real.createPayment(42, { starsAmount: 25 });
+      expect(body.invoiceLink).toBe(`https://t.me/$fake_${body.paymentId}`);
+      const sent = fake.callsOf("createInvoiceLink").at(-1);
+      expect(sent?.path).toBe(`/bot${testBotToken}/createInvoiceLink`);
+      expect(sent?.body).toMatchObject({ payload: body.paymentId, currency: "XTR", prices: [{ amount: 25 }] });
+    } finally {
+      await real.close();
+    }
+  });
+
+  it("a Telegram server error answers 502 'Failed to create invoice' and records the payment FAILED", async () => {
+    const real = await startTestApp({ botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }) });
+    try {
+      fake.queue("createInvoiceLink", errorResult(500, "Internal Server Error"));
+      const body = expectError(await real.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 502, "InvoiceCreationFailed");
+      expect(body.message).toBe("Failed to create invoice");
+      const failed = (await allEvents(real.memory)).find((e) => e.type === "PaymentFailed");
+      expect(failed?.data).toMatchObject({ reason: "invoice_creation_failed" });
+    } finally {
+      await real.close();
+    }
+  });
+
+  it("REAL mode without a bot token answers 503 'Payment system not configured'", async () => {
+    const unconfigured = await startTestApp({ botApi: createBotApi({ mode: "REAL" }) });
+    try {
+      const body = expectError(await unconfigured.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 503, "PaymentSystemNotConfigured");
+      expect(body.message).toBe("Payment system not configured: MASTER_BOT_TOKEN is not set");
+    } finally {
+      await unconfigured.close();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { allEvents } from "./support/failing-store.js";
+import { expectError, startTestApp, type TestApp } from "./support/test-app.js";
+
+let t: TestApp;
+let authorization: string;
+beforeEach(async () => {
+  t = await startTestApp();
+  authorization = `Bearer ${await t.tokenFor(42)}`;
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const rawPost = (url: string, payload: string, headers: Record<string, string>) =>
+  t.app.inject({ method: "POST", url, payload, headers: { "content-type": "application/json", ...headers } });
+
+describe("request limits", () => {
+  it("a body over 64 KiB answers 413 and records nothing", async () => {
+    const payload = JSON.stringify({ starsAmount: 10, padding: "x".repeat(64 * 1024) });
+    const body = expectError(await rawPost("/api/payments/create", payload, { authorization }), 413, "PayloadTooLarge");
+    expect(body.message).toContain("65536");
+    expect(await allEvents(t.memory)).toHaveLength(0);
+  });
+
+  it("a body just under 64 KiB is read (and then refused by the schema, not the size)", async () => {
+    const payload = JSON.stringify({ starsAmount: 10, padding: "x".repeat(60 * 1024) });
+    expectError(await rawPost("/api/payments/create", payload, { authorization }), 400, "InvalidRequest");
+  });
+
+  it("malformed JSON answers 400 with a message, on the API and on the webhook", async () => {
+    const api = expectError(await rawPost("/api/payments/create", '{"starsAmount": 10', { authorization }), 400, "InvalidRequest");
+    expect(api.message).toBe("Malformed JSON body");
+    expect(expectError(await rawPost("/master/webhook", "{update_id:", {}), 400).message).toBe("Malformed JSON body");
+  });
+
+  it("an empty JSON body answers 400", async () => {
+    expectError(await rawPost("/api/payments/create", "", { authorization }), 400);
+  });
+
+  it("a body that is not JSON answers 415 with {error, message}", async () => {
+    const res = await t.app.inject({ method: "POST", url: "/api/payments/create", payload: "starsAmount=10", headers: { authorization, "content-type": "application/x-www-form-urlencoded" } });
+    expectError(res, 415, "UnsupportedMediaType");
+  });
+});
+
+describe("every error body is {error, message}", () => {
+  it("validation errors name the bad field", async () => {
+    const body = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: -5 } }), 400, "InvalidRequest");
+    expect(body.message).toMatch(/starsAmount/);
+  });
+
+  it("a route that does not exist, a wrong method, a bad path parameter", async () => {
+    expectError(await t.call("GET", "/api/payments/nope"), 404);
+    expectError(await t.call("GET", "/master/webhook"), 404);
+    expectError(await t.call("GET", `/api/payments/admin/${"a".repeat(65)}`, { user: 1, admin: true }), 400, "InvalidRequest");
+  });
+});

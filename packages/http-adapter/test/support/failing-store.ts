@@ -1,0 +1,65 @@
+import {
+  storeUnavailable,
+  type AppendResult,
+  type EventHandler,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type StoreError,
+  type StreamRead,
+  type SubscribeOptions,
+  type Subscription,
+} from "@starledger/core";
+import { err, type Result } from "neverthrow";
+
+/** Wraps a store so a test can take it down: `down` fails reads, appends and headPosition like an unreachable database. */
+export class FailingStore implements EventStore {
+  down = false;
+  /** Only appends fail: the command reads, decides, and then cannot write. */
+  appendsDown = false;
+  appendAttempts = 0;
+  /** Subscribers receive each event this much later: read models that lag behind the store. */
+  subscriptionDelayMs = 0;
+
+  constructor(readonly inner: EventStore) {}
+
+  readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+    if (this.down) return Promise.resolve(err(storeUnavailable("the store is down (test)")));
+    return this.inner.readStream(stream);
+  }
+
+  appendToStream(stream: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<Result<AppendResult, StoreError>> {
+    this.appendAttempts++;
+    if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("the store is down (test)")));
+    return this.inner.appendToStream(stream, events, expectedRevision);
+  }
+
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readAll(options);
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    return this.inner.subscribe(options, async (event) => {
+      if (this.subscriptionDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.subscriptionDelayMs));
+      await handler(event);
+    });
+  }
+
+  headPosition(): Promise<Result<bigint, StoreError>> {
+    if (this.down) return Promise.resolve(err(storeUnavailable("the store is down (test)")));
+    return this.inner.headPosition();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Every recorded event, in global order. */
+export const allEvents = async (store: EventStore): Promise<RecordedEvent[]> => {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll()) events.push(event);
+  return events;
+};
