@@ -25,6 +25,12 @@ export const redactedLogPaths = [
   "authSecret",
 ];
 
+/** @fastify/rate-limit throws its errorResponseBuilder's plain object, not an Error: read `message` from either. */
+const errorMessage = (error: unknown, fallback: string): string => {
+  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === "string" && message !== "" ? message : fallback;
+};
+
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof (logger).child === "function";
 
@@ -37,6 +43,17 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     return503OnClosing: true,
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
+  // A keep-alive connection whose request was in flight when close() began would otherwise stay open after its
+  // response, holding close() (and SIGTERM) for the whole keepAliveTimeout: answer it with Connection: close.
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing) void reply.header("connection", "close");
+    done(null, payload);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -61,19 +78,21 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     }
     const code = (error as { code?: string }).code;
     const statusCode = (error as { statusCode?: number }).statusCode;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send({ error: "PayloadTooLarge", message: `Body larger than ${bodyLimitBytes} bytes` });
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return sendError(reply, { type: "PayloadTooLarge", message: `Body larger than ${request.routeOptions.bodyLimit} bytes` });
+    }
     if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || (error instanceof SyntaxError && statusCode === 400)) {
       return sendError(reply, { type: "InvalidRequest", message: "Malformed JSON body" });
     }
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
-    if (statusCode === 429) return reply.code(429).send({ error: "TooManyRequests", message: error instanceof Error ? error.message : "Too many requests" });
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
+    if (statusCode === 429) return sendError(reply, { type: "TooManyRequests", message: errorMessage(error, "Too many requests") });
     if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-      return reply.code(statusCode).send({ error: "BadRequest", message: error instanceof Error ? error.message : "Bad request" });
+      return reply.code(statusCode).send({ error: "BadRequest", message: errorMessage(error, "Bad request") });
     }
     request.log.error({ err: error }, "Unhandled error");
     return reply.code(500).send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }));
+  app.setNotFoundHandler((request, reply) => sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }));
 
   await app.register(swagger, {
     openapi: {

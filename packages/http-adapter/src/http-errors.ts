@@ -12,6 +12,10 @@ export const runbookMessages = {
 
 export type HttpOnlyError =
   | { readonly type: "InvalidRequest"; readonly message: string; readonly details?: unknown }
+  | { readonly type: "NotFound"; readonly message: string }
+  | { readonly type: "PayloadTooLarge"; readonly message: string }
+  | { readonly type: "UnsupportedMediaType"; readonly message: string }
+  | { readonly type: "TooManyRequests"; readonly message: string }
   | { readonly type: "IdempotencyConflict"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
@@ -28,6 +32,10 @@ const statusByType: Record<AppError["type"], number> = {
   InvalidAdjustment: 400,
   Unauthorized: 401,
   Forbidden: 403,
+  NotFound: 404,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  TooManyRequests: 429,
   PaymentNotFound: 404,
   UnknownCharge: 404,
   PreCheckoutRefused: 409,

@@ -32,6 +32,10 @@ export const webhookRoutes =
           return reply.code(webhookErrorStatus(result.error)).send(webhookErrorBody(result.error));
         }
         ctx.metrics.webhookSeconds.observe({ outcome: result.value.kind }, seconds);
+        // Read your own writes, as every command does: the events are durable already; wait (bounded) until the
+        // read models include them, so a history or balance call right after the webhook shows the payment.
+        const head = await ctx.store.headPosition();
+        if (head.isOk()) await ctx.settle(head.value);
         if (hasPreCheckout(request.body)) {
           const answeredOk = result.value.kind === "reply" ? String(result.value.body.ok) : "api";
           ctx.metrics.preCheckoutSeconds.observe({ ok: answeredOk }, seconds);
