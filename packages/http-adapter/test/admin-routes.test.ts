@@ -1,6 +1,6 @@
 import { paymentStream } from "@starledger/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { allEvents } from "./support/failing-store.js";
+import { allEvents } from "@starledger/core/testing";
 import { expectError, ManualClock, startTestApp, type TestApp } from "./support/test-app.js";
 
 type ListBody = { payments: { paymentId: string; userId: number; status: string }[]; nextCursor: string | null };

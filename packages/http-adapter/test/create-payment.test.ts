@@ -1,6 +1,6 @@
 import { createBotApi, mockInvoiceLink } from "@starledger/telegram-adapter";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { allEvents } from "./support/failing-store.js";
+import { allEvents } from "@starledger/core/testing";
 import { FakeBotApiServer, errorResult } from "./support/fake-bot-api-server.js";
 import { expectError, startTestApp, testBotToken, type CreatedPayment, type TestApp } from "./support/test-app.js";
 

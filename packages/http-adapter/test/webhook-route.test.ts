@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { allEvents } from "./support/failing-store.js";
+import { allEvents } from "@starledger/core/testing";
 import { expectError, startTestApp, type TestApp } from "./support/test-app.js";
 import { preCheckoutUpdate, runbookSimulatedPayment, successfulPaymentUpdate } from "./support/updates.js";
 

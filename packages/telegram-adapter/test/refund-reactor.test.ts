@@ -12,7 +12,7 @@ import {
 } from "../src/index.js";
 import { capturingLogger, type CapturingLogger } from "./support/capturing-logger.js";
 import { FakeBotApiServer } from "./support/fake-bot-api-server.js";
-import { eventsOfType, FailingStore } from "./support/failing-store.js";
+import { eventsOfType, FaultyEventStore } from "@starledger/core/testing";
 import { runbookSimulatedPayment, successfulPaymentUpdate } from "./support/fixtures.js";
 import { waitUntil } from "./support/wait.js";
 
@@ -110,8 +110,8 @@ describe("refund reactor", () => {
     await charge("c2");
 
     // First instance: Telegram refunds, then the ledger write fails and the process "crashes".
-    const failing = new FailingStore(store);
-    failing.failAppends = true;
+    const failing = new FaultyEventStore(store);
+    failing.appendsDown = true;
     const first = await startReactor({ store: failing, ledger: new StarsLedger(failing, ledgerSettings), botApi, baseDelayMs: 60_000 });
     await waitUntil(() => first.logger.messages("warn").includes("Automatic refund will be retried"), 5_000, "the failed write");
     expect(server.callsOf("refundStarPayment")).toHaveLength(1);

@@ -11,7 +11,7 @@ import {
   type WebhookServiceSettings,
 } from "../src/index.js";
 import { capturingLogger } from "./support/capturing-logger.js";
-import { allEvents, eventsOfType, FailingStore } from "./support/failing-store.js";
+import { allEvents, eventsOfType, FaultyEventStore } from "@starledger/core/testing";
 import { fixture, preCheckoutUpdate, runbookSimulatedPayment, successfulPaymentUpdate } from "./support/fixtures.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -22,7 +22,7 @@ const sampleChargeId = "stxAbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
 const setup = (
   options: { settings?: Partial<WebhookServiceSettings>; now?: () => Date } = {},
 ) => {
-  const store = new FailingStore(new InMemoryEventStore());
+  const store = new FaultyEventStore(new InMemoryEventStore());
   const ledger = new StarsLedger(store, ledgerSettings);
   const botApi = createMockBotApi();
   const logger = capturingLogger();
@@ -105,7 +105,7 @@ describe("pre_checkout_query", () => {
   it("refuses with the temporary message (200, not 503) when the store is down", async () => {
     const { deliver, createPayment, store, logger } = setup();
     const paymentId = await createPayment();
-    store.failAppends = true;
+    store.appendsDown = true;
     const reply = (await deliver(preCheckoutUpdate(paymentId)))._unsafeUnwrap();
     expect(replyBody(reply)).toMatchObject({ ok: false, error_message: preCheckoutUnavailableMessage });
     expect(logger.messages("error")).toContain("Pre-checkout refused: payments temporarily unavailable");
@@ -218,14 +218,14 @@ describe("message.successful_payment", () => {
     const { deliver, createPayment, store } = setup();
     const paymentId = await createPayment();
     const before = await allEvents(store);
-    store.failAppends = true;
+    store.appendsDown = true;
     const failed = (await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrapErr();
     expect(failed.type).toBe("StoreUnavailable");
     expect(webhookErrorStatus(failed)).toBe(503);
     expect(webhookErrorBody(failed)).toEqual({ error: "StoreUnavailable", message: failed.message });
     expect(await allEvents(store)).toEqual(before);
 
-    store.failAppends = false;
+    store.appendsDown = false;
     expect((await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
     expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(1);
   });
@@ -263,7 +263,7 @@ describe("message.refunded_payment", () => {
     const { deliver, createPayment, store } = setup();
     const paymentId = await createPayment();
     await deliver(successfulPaymentUpdate(paymentId));
-    store.failAppends = true;
+    store.appendsDown = true;
     expect(webhookErrorStatus((await deliver(fixture("refunded_payment", paymentId)))._unsafeUnwrapErr())).toBe(503);
   });
 });

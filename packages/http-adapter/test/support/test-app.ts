@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { expect } from "vitest";
 import { buildApp, createMetrics, issueToken, redactedLogPaths } from "../../src/index.js";
 import { timedEventStore } from "../../src/timed-event-store.js";
-import { FailingStore } from "./failing-store.js";
+import { FaultyEventStore } from "@starledger/core/testing";
 import { defaultPayerId, successfulPaymentUpdate } from "./updates.js";
 
 /** Known secrets, so tests can sign tokens and look for leaks. */
@@ -94,7 +94,7 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
   const { logger, logs } = captureLogger(options.logLevel);
 
   const memory = new InMemoryEventStore();
-  const failing = new FailingStore(memory);
+  const failing = new FaultyEventStore(memory);
   const projections: ProjectionRunner = createProjections(failing);
   const metrics = createMetrics(projections);
   const store = timedEventStore(failing, metrics.storeAppendSeconds);

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { err, type Result } from "neverthrow";
 import {
   storeUnavailable,
   type AppendResult,
@@ -11,28 +13,33 @@ import {
   type StreamRead,
   type SubscribeOptions,
   type Subscription,
-} from "@starledger/core";
-import { err, type Result } from "neverthrow";
+} from "../event-store.js";
 
-/** Wraps a store so a test can take it down: `down` fails reads, appends and headPosition like an unreachable database. */
-export class FailingStore implements EventStore {
+/**
+ * Wraps a store so a test can take it down or slow it: `down` fails reads, appends and headPosition like an
+ * unreachable database; `readsDown` / `appendsDown` fail only those; delays make reads or subscribers lag.
+ */
+export class FaultyEventStore implements EventStore {
   down = false;
-  /** Only appends fail: the command reads, decides, and then cannot write. */
+  readsDown = false;
+  /** The command reads and decides, then cannot write. */
   appendsDown = false;
-  appendAttempts = 0;
+  readDelayMs = 0;
   /** Subscribers receive each event this much later: read models that lag behind the store. */
   subscriptionDelayMs = 0;
+  appendAttempts = 0;
 
   constructor(readonly inner: EventStore) {}
 
-  readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
-    if (this.down) return Promise.resolve(err(storeUnavailable("the store is down (test)")));
+  async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+    if (this.readDelayMs > 0) await sleep(this.readDelayMs);
+    if (this.down || this.readsDown) return err(storeUnavailable("reads are down (test)"));
     return this.inner.readStream(stream);
   }
 
   appendToStream(stream: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<Result<AppendResult, StoreError>> {
     this.appendAttempts++;
-    if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("the store is down (test)")));
+    if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("appends are down (test)")));
     return this.inner.appendToStream(stream, events, expectedRevision);
   }
 
@@ -42,7 +49,7 @@ export class FailingStore implements EventStore {
 
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
     return this.inner.subscribe(options, async (event) => {
-      if (this.subscriptionDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.subscriptionDelayMs));
+      if (this.subscriptionDelayMs > 0) await sleep(this.subscriptionDelayMs);
       await handler(event);
     });
   }
@@ -63,3 +70,6 @@ export const allEvents = async (store: EventStore): Promise<RecordedEvent[]> => 
   for await (const event of store.readAll()) events.push(event);
   return events;
 };
+
+export const eventsOfType = async (store: EventStore, type: string): Promise<RecordedEvent[]> =>
+  (await allEvents(store)).filter((event) => event.type === type);
