@@ -2,19 +2,20 @@ import { InMemoryEventStore, type EventStore, type StarsLedger } from "@starledg
 import { createBotApi, createMockBotApi, type StarTransaction } from "@starledger/telegram-adapter";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatReconcileReport, reconcile, reconcileReportJson, type ReconcileReport } from "../src/index.js";
-import { FakeStarTransactionsServer, userCharge, userRefund, type WireStarTransaction } from "./support/fake-star-transactions-server.js";
+import { FakeBotApiServer, userCharge, userRefund, type WireStarTransaction } from "@starledger/telegram-adapter/testing";
 import { newLedger, readAllEvents, scenarioNow } from "./support/ledger-scenario.js";
 
 const paymentId = (n: number): string => `00000000-0000-4000-8000-${n.toString().padStart(12, "0")}`;
 const now = (): Date => scenarioNow;
 
-const servers: FakeStarTransactionsServer[] = [];
+const servers: FakeBotApiServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
 const startServer = async (transactions: readonly WireStarTransaction[]) => {
-  const server = new FakeStarTransactionsServer(transactions);
+  const server = new FakeBotApiServer();
+  server.starTransactions = transactions;
   servers.push(server);
   await server.start();
   return { server, botApi: createBotApi({ mode: "REAL", token: "123456:TEST-reconcile-token", apiRoot: server.root, maxRetries: 0 }) };
@@ -55,7 +56,10 @@ describe("reconcile against the Bot API", () => {
 
     const report = (await reconcile({ store, ledger, botApi, apply: false, now }))._unsafeUnwrap();
 
-    expect(server.pages).toEqual([{ offset: 0, limit: 100 }, { offset: 100, limit: 100 }]);
+    expect(server.callsOf("getStarTransactions").map((r) => ({ offset: r.body.offset, limit: r.body.limit }))).toEqual([
+      { offset: 0, limit: 100 },
+      { offset: 100, limit: 100 },
+    ]);
     expect(report.ok).toBe(false);
     expect(report.discrepancies).toBe(3);
     expect(report.missingCharges).toEqual([

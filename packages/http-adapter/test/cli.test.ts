@@ -5,7 +5,7 @@ import { jwtVerify } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken, startServer } from "../src/index.js";
 import { assertDistIsFresh, runCli, ServeProcess } from "./support/cli-process.js";
-import { FakeBotApiServer, okResult } from "./support/fake-bot-api-server.js";
+import { FakeBotApiServer, okResult } from "@starledger/telegram-adapter/testing";
 import { eventually, fetchJson, runbookCreateBody, runbookWebhookBody, type BalanceBody } from "./support/http-client.js";
 import { testAuthSecret, testBotToken } from "./support/test-app.js";
 

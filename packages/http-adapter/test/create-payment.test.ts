@@ -1,7 +1,7 @@
 import { createBotApi, mockInvoiceLink } from "@starledger/telegram-adapter";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { allEvents } from "@starledger/core/testing";
-import { FakeBotApiServer, errorResult } from "./support/fake-bot-api-server.js";
+import { FakeBotApiServer, errorResult } from "@starledger/telegram-adapter/testing";
 import { expectError, startTestApp, testBotToken, type CreatedPayment, type TestApp } from "./support/test-app.js";
 
 let t: TestApp;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBotApi, starsInvoice, type BotApi, type BotApiOptions } from "../src/index.js";
 import { capturingLogger, type CapturingLogger } from "./support/capturing-logger.js";
-import { errorResult, FakeBotApiServer, okResult } from "./support/fake-bot-api-server.js";
+import { errorResult, FakeBotApiServer, okResult } from "../src/testing/index.js";
 
 const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
 const tokenSecretHalf = token.slice(token.indexOf(":") + 1);

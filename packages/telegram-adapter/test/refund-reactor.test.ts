@@ -11,7 +11,7 @@ import {
   type RefundReactor,
 } from "../src/index.js";
 import { capturingLogger, type CapturingLogger } from "./support/capturing-logger.js";
-import { FakeBotApiServer } from "./support/fake-bot-api-server.js";
+import { FakeBotApiServer } from "../src/testing/index.js";
 import { eventsOfType, FaultyEventStore } from "@starledger/core/testing";
 import { runbookSimulatedPayment, successfulPaymentUpdate } from "./support/fixtures.js";
 import { waitUntil } from "./support/wait.js";

@@ -17,6 +17,32 @@ export type FakeAnswer =
 
 export type FakeHandler = (request: FakeRequest) => FakeAnswer | undefined;
 
+type WireUser = { readonly id: number; readonly is_bot: false; readonly first_name: string };
+/** A StarTransaction as the Bot API sends it (the fields reconciliation reads). */
+export type WireStarTransaction = {
+  readonly id: string;
+  readonly amount: number;
+  readonly date: number;
+  readonly source?: { readonly type: string; readonly user?: WireUser; readonly invoice_payload?: string };
+  readonly receiver?: { readonly type: string; readonly user?: WireUser };
+};
+
+/** A user's payment: incoming, from the user, with the invoice payload. */
+export const userCharge = (id: string, amount: number, userId: number, invoicePayload: string): WireStarTransaction => ({
+  id,
+  amount,
+  date: 1_764_150_000,
+  source: { type: "user", user: { id: userId, is_bot: false, first_name: "Payer" }, invoice_payload: invoicePayload },
+});
+
+/** A refund: outgoing, to the user, carrying the id of the refunded charge. */
+export const userRefund = (id: string, amount: number, userId: number): WireStarTransaction => ({
+  id,
+  amount,
+  date: 1_764_160_000,
+  receiver: { type: "user", user: { id: userId, is_bot: false, first_name: "Payer" } },
+});
+
 /** The documented envelopes. */
 export const okResult = (result: unknown): FakeAnswer => ({ json: { ok: true, result } });
 export const errorResult = (errorCode: number, description: string, parameters?: Record<string, unknown>): FakeAnswer => ({
@@ -25,13 +51,17 @@ export const errorResult = (errorCode: number, description: string, parameters?:
 });
 
 /**
- * A Bot API stand-in on 127.0.0.1: records each request and answers from per-method handlers. By default it
- * behaves like Telegram for the calls the tests make, including CHARGE_ALREADY_REFUNDED on a second refund.
+ * A Bot API stand-in on 127.0.0.1, built from the documented request and response shapes: records each request
+ * and answers from queued answers, else like Telegram for the calls starledger makes (CHARGE_ALREADY_REFUNDED on
+ * a second refund, getStarTransactions paged by offset and limit over `starTransactions`).
  */
 export class FakeBotApiServer {
   readonly requests: FakeRequest[] = [];
   readonly refundedChargeIds = new Set<string>();
+  /** What getStarTransactions pages through, oldest first. */
+  starTransactions: readonly WireStarTransaction[] = [];
   private readonly handlers = new Map<string, FakeHandler[]>();
+  private readonly held = new Map<string, Promise<void>>();
   private readonly hanging = new Set<ServerResponse>();
   private server: Server | undefined;
   root = "";
@@ -64,6 +94,21 @@ export class FakeBotApiServer {
     this.handlers.set(method, list);
   }
 
+  /** Calls of `method` wait until the returned function is called. */
+  hold(method: string): () => void {
+    let release = (): void => undefined;
+    this.held.set(
+      method,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => {
+      this.held.delete(method);
+      release();
+    };
+  }
+
   callsOf(method: string): FakeRequest[] {
     return this.requests.filter((r) => r.method === method);
   }
@@ -80,8 +125,11 @@ export class FakeBotApiServer {
         return okResult(`https://t.me/$fake_${String(request.body.payload)}`);
       case "getMyStarBalance":
         return okResult({ amount: 42 });
-      case "getStarTransactions":
-        return okResult({ transactions: [] });
+      case "getStarTransactions": {
+        const offset = typeof request.body.offset === "number" ? request.body.offset : 0;
+        const limit = typeof request.body.limit === "number" ? request.body.limit : 100;
+        return okResult({ transactions: this.starTransactions.slice(offset, offset + limit) });
+      }
       case "getWebhookInfo":
         return okResult({ url: "", has_custom_certificate: false, pending_update_count: 0 });
       default:
@@ -102,6 +150,8 @@ export class FakeBotApiServer {
       receivedAtMs: Date.now(),
     };
     this.requests.push(request);
+    const held = this.held.get(request.method);
+    if (held !== undefined) await held;
     const queued = this.handlers.get(request.method)?.shift();
     const answer = queued?.(request) ?? this.defaultAnswer(request);
     if ("hang" in answer) {
