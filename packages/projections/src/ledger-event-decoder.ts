@@ -37,6 +37,16 @@ const streamOf = (event: LedgerEvent): string => {
   }
 };
 
+const paymentPrefix = paymentStream("");
+
+/** recorded.stream === streamOf(event), without building the string for the common case (payment streams, on the replay path). */
+const onItsStream = (stream: string, event: LedgerEvent): boolean => {
+  if (event.type === "CreditsAdjusted" || event.type === "UnmatchedChargeReceived" || event.type === "UnmatchedChargeRefunded") {
+    return stream === streamOf(event);
+  }
+  return stream.length === paymentPrefix.length + event.data.paymentId.length && stream.startsWith(paymentPrefix) && stream.endsWith(event.data.paymentId);
+};
+
 /**
  * Turns a recorded event into a ledger event, or undefined for another application's event.
  * An event is foreign only when neither its type nor its stream is the ledger's: anything on a
@@ -48,11 +58,10 @@ export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | unde
   if (!parsed.ok) {
     throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
   }
-  const expected = streamOf(parsed.event);
-  if (recorded.stream !== expected) {
+  if (!onItsStream(recorded.stream, parsed.event)) {
     throw new ProjectionError(
       recorded.position,
-      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${expected}`,
+      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${streamOf(parsed.event)}`,
     );
   }
   return parsed.event;

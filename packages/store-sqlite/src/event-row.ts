@@ -1,6 +1,6 @@
 import type { EventMetadata, RecordedEvent } from "@starledger/core";
 
-/** The columns selected from `events`, in the order parseEventRow reads them. */
+/** The columns selected from `events`, in the order parseEventRow reads them (rows are read as arrays). */
 export const eventColumns = "position, id, stream, revision, type, data, metadata, recorded_at";
 
 export type ParsedRow = { ok: true; event: RecordedEvent } | { ok: false; message: string };
@@ -26,26 +26,37 @@ const parseJsonObject = (text: unknown): Record<string, unknown> | string => {
  */
 export const parseEventRow = (row: unknown): ParsedRow => {
   const corrupt = (problem: string): ParsedRow => {
-    const position = isObject(row) && "position" in row ? String(row.position) : "?";
+    const position = Array.isArray(row) ? String(row[0]) : "?";
     return { ok: false, message: `event row at position ${position} is corrupt: ${problem}` };
   };
-  if (!isObject(row)) return corrupt("not a row");
-  const { position, id, stream, revision, type, recorded_at: recordedAtText } = row;
-  if (typeof position !== "bigint" || position <= 0n) return corrupt("position must be a positive integer");
+  // Rows come as arrays of plain numbers (statement.raw(), no safeIntegers): no object or BigInt per column in
+  // the driver. Positions and revisions are checked to be safe integers, then widened to bigint once here.
+  if (!Array.isArray(row) || row.length !== 8) return corrupt("not a row of 8 columns");
+  const [position, id, stream, revision, type, data, metadata, recordedAtText] = row as unknown[];
+  if (typeof position !== "number" || !Number.isSafeInteger(position) || position <= 0) return corrupt("position must be a positive integer");
   if (typeof id !== "string" || id === "") return corrupt("id must be a non-empty string");
   if (typeof stream !== "string") return corrupt("stream must be a string");
-  if (typeof revision !== "bigint" || revision < 0n) return corrupt("revision must be a non-negative integer");
+  if (typeof revision !== "number" || !Number.isSafeInteger(revision) || revision < 0) return corrupt("revision must be a non-negative integer");
   if (typeof type !== "string" || type === "") return corrupt("type must be a non-empty string");
   if (typeof recordedAtText !== "string") return corrupt("recorded_at must be text");
   const recordedAt = new Date(recordedAtText);
   if (Number.isNaN(recordedAt.getTime())) return corrupt("recorded_at is not a date");
-  const data = parseJsonObject(row.data);
-  if (typeof data === "string") return corrupt(`data ${data}`);
-  const metadata = parseJsonObject(row.metadata);
-  if (typeof metadata === "string") return corrupt(`metadata ${metadata}`);
-  if (!Number.isInteger(metadata.schemaVersion)) return corrupt("metadata: schemaVersion must be an integer");
+  const parsedData = parseJsonObject(data);
+  if (typeof parsedData === "string") return corrupt(`data ${parsedData}`);
+  const parsedMetadata = parseJsonObject(metadata);
+  if (typeof parsedMetadata === "string") return corrupt(`metadata ${parsedMetadata}`);
+  if (!Number.isInteger(parsedMetadata.schemaVersion)) return corrupt("metadata: schemaVersion must be an integer");
   return {
     ok: true,
-    event: { id, type, data: data, metadata: metadata as EventMetadata, stream, revision, position, recordedAt },
+    event: {
+      id,
+      type,
+      data: parsedData,
+      metadata: parsedMetadata as EventMetadata,
+      stream,
+      revision: BigInt(revision),
+      position: BigInt(position),
+      recordedAt,
+    },
   };
 };

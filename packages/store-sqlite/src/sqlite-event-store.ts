@@ -110,10 +110,10 @@ export class SqliteEventStore implements EventStore {
       this.writer = new AppendWriter(this.db);
       this.readStreamRows = this.db
         .prepare<[string]>(`SELECT ${eventColumns} FROM events WHERE stream = ? ORDER BY revision`)
-        .safeIntegers(true);
+        .raw(true);
       this.readPageRows = this.db
         .prepare<[bigint, number]>(`SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
-        .safeIntegers(true);
+        .raw(true);
     } catch (error) {
       this.db.close();
       throw error;
