@@ -91,6 +91,71 @@ describe("verifyStore over an SQLite file", () => {
     });
     expect(formatVerifyReport(report)).toContain(`hash_mismatch at ${target.stream}, revision ${target.revision}, position ${target.position}`);
   });
+
+  const streamRows = (stream: string): Row[] =>
+    underneath((db) => db.prepare<[string], Row>("SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision").all(stream));
+
+  it("catches an event deleted from the middle of a stream", async () => {
+    await populate();
+    const rows = streamRows(paidStream);
+    expect(rows.length).toBeGreaterThan(2);
+    underneath((db) => db.prepare("DELETE FROM events WHERE stream = ? AND revision = 1").run(paidStream));
+
+    const report = await withStore((store) => verifyStore(store));
+
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak?.stream).toBe(paidStream);
+  });
+
+  it("catches an event inserted into the middle of a stream, the later revisions shifted to make room", async () => {
+    await populate();
+    const [first] = streamRows(paidStream);
+    if (first === undefined) throw new Error("empty stream");
+    underneath((db) => {
+      db.prepare("UPDATE events SET revision = revision + 1000 WHERE stream = ? AND revision >= 1").run(paidStream);
+      db.prepare("UPDATE events SET revision = revision - 999 WHERE stream = ? AND revision >= 1000").run(paidStream);
+      // A forged copy of the first event, chained to it correctly, at the freed revision 1.
+      const metadata = JSON.parse(first.metadata) as Record<string, unknown>;
+      const data = JSON.parse(first.data) as Record<string, unknown>;
+      const hash = eventHash({ stream: paidStream, revision: 1n, type: first.type, data, prevHash: String(metadata.hash) });
+      db.prepare("INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, 1, ?, ?, ?, ?)").run(
+        crypto.randomUUID(),
+        paidStream,
+        first.type,
+        first.data,
+        JSON.stringify({ ...metadata, prevHash: metadata.hash, hash }),
+        new Date().toISOString(),
+      );
+    });
+
+    const report = await withStore((store) => verifyStore(store));
+
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak?.stream).toBe(paidStream);
+  });
+
+  it("catches two events of a stream swapped in place", async () => {
+    await populate();
+    const [first, second] = streamRows(paidStream);
+    if (first === undefined || second === undefined) throw new Error("stream too short");
+    underneath((db) => {
+      const swap = db.prepare("UPDATE events SET type = ?, data = ?, metadata = ? WHERE position = ?");
+      swap.run(second.type, second.data, second.metadata, first.position);
+      swap.run(first.type, first.data, first.metadata, second.position);
+    });
+
+    const report = await withStore((store) => verifyStore(store));
+
+    expect(report.ok).toBe(false);
+    expect(report.firstBreak).toMatchObject({ stream: paidStream, revision: 0n });
+  });
+
+  it("does not catch a deleted stream tail by itself (a shorter chain is still a chain): the anchor does, below", async () => {
+    await populate();
+    underneath((db) => db.prepare("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events WHERE stream = ?)").run(paidStream));
+    const report = await withStore((store) => verifyStore(store));
+    expect(report.ok).toBe(true);
+  });
 });
 
 describe("anchors", () => {
