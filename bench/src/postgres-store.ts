@@ -18,7 +18,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
-import type { NewEvent } from "@starledger/core";
+import { newEvent, paymentData, perSecond } from "./bench-events.js";
 import { createPostgresEventStore, type PostgresEventStore } from "@starledger/store-postgres";
 
 const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -46,25 +46,6 @@ const pgDefaultTypes: pg.CustomTypesConfig = {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's overloaded parser type cannot be named here
   getTypeParser: ((oid: number) => pgDefaultParsers.get(oid) ?? pg.types.getTypeParser(oid)) as pg.CustomTypesConfig["getTypeParser"],
 };
-
-const paymentData = (): NewEvent["data"] => ({
-  paymentId: randomUUID(),
-  userId: 123_456_789,
-  packageId: "stars-100",
-  starsAmount: 100,
-  credits: 1_000,
-  createdAt: new Date().toISOString(),
-  expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-});
-
-const newEvent = (): NewEvent => ({
-  id: randomUUID(),
-  type: "PaymentCreated",
-  data: paymentData(),
-  metadata: { schemaVersion: 1, correlationId: randomUUID() },
-});
-
-const perSecond = (count: number, startedMs: number): number => count / ((performance.now() - startedMs) / 1000);
 
 /** The server URL with another database name. */
 const databaseUrl = (database: string): string => {

@@ -21,7 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import type { ExpectedRevision, NewEvent } from "@starledger/core";
+import type { ExpectedRevision } from "@starledger/core";
+import { newEvent, perSecond } from "./bench-events.js";
 import { migrations, openSqliteEventStore, sqliteStoreDefaults, type SqliteEventStore } from "@starledger/store-sqlite";
 
 const rounds = 3;
@@ -34,25 +35,6 @@ const concurrentAppends = concurrentWriters * appendsPerConcurrentWriter;
 const rawAutocommitInserts = 1_000;
 const readPageSizeEvents = 1_000;
 const warmupAppends = 256;
-
-const paymentData = (): NewEvent["data"] => ({
-  paymentId: randomUUID(),
-  userId: 123_456_789,
-  packageId: "stars-100",
-  starsAmount: 100,
-  credits: 1_000,
-  createdAt: new Date().toISOString(),
-  expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-});
-
-const newEvent = (): NewEvent => ({
-  id: randomUUID(),
-  type: "PaymentCreated",
-  data: paymentData(),
-  metadata: { schemaVersion: 1, correlationId: randomUUID() },
-});
-
-const perSecond = (count: number, startedMs: number): number => count / ((performance.now() - startedMs) / 1000);
 
 /** One writer on one stream, each append awaited before the next. */
 const storeSequential = async (store: SqliteEventStore, appends: number): Promise<number> => {
