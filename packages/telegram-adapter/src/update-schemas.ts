@@ -60,15 +60,18 @@ const PreCheckoutQuerySchema = z
   }));
 export type PreCheckoutQuery = z.infer<typeof PreCheckoutQuerySchema>;
 
+/** SuccessfulPayment and RefundedPayment carry the same charge fields. */
+const chargeFields = {
+  currency: Currency,
+  total_amount: TotalAmount,
+  invoice_payload: InvoicePayload,
+  telegram_payment_charge_id: TelegramIdString,
+  // Absent in the runbook's simulated webhook; Stars payments send "".
+  provider_payment_charge_id: z.string().max(telegramIdLengthMax).optional(),
+};
+
 const SuccessfulPaymentSchema = z
-  .object({
-    currency: Currency,
-    total_amount: TotalAmount,
-    invoice_payload: InvoicePayload,
-    telegram_payment_charge_id: TelegramIdString,
-    // Absent in the runbook's simulated webhook; Stars payments send "".
-    provider_payment_charge_id: z.string().max(telegramIdLengthMax).optional(),
-  })
+  .object(chargeFields)
   .transform((payment) => ({
     currency: payment.currency,
     totalAmount: payment.total_amount,
@@ -79,13 +82,7 @@ const SuccessfulPaymentSchema = z
 export type SuccessfulPayment = z.infer<typeof SuccessfulPaymentSchema>;
 
 const RefundedPaymentSchema = z
-  .object({
-    currency: Currency,
-    total_amount: TotalAmount,
-    invoice_payload: InvoicePayload,
-    telegram_payment_charge_id: TelegramIdString,
-    provider_payment_charge_id: z.string().max(telegramIdLengthMax).optional(),
-  })
+  .object(chargeFields)
   .transform((payment) => ({
     currency: payment.currency,
     totalAmount: payment.total_amount,
