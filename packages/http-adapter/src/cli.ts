@@ -146,8 +146,8 @@ const token = async (args: string[]): Promise<number> => {
   return 0;
 };
 
-const replayCommand = async (args: string[]): Promise<number> => {
-  const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false } } });
+/** Opens the configured store for the duration of `work`. */
+const withStore = async (work: (store: EventStore, config: Config) => Promise<number>): Promise<number> => {
   const config = loadConfig();
   if (config === undefined) return 1;
   const opened = await openEventStore(config);
@@ -156,38 +156,47 @@ const replayCommand = async (args: string[]): Promise<number> => {
     return 1;
   }
   try {
-    const startedAt = performance.now();
-    const result = await replay(opened.store);
-    const seconds = (performance.now() - startedAt) / 1000;
-    const stats = result.models.stats();
-    const summary = {
-      store: describeStoreUrl(config.EVENT_STORE_URL),
-      events: result.eventCount,
-      position: result.position.toString(),
-      payments: stats.byStatus,
-      users: result.models.balances.userCount(),
-      totalCredits: result.models.balances.totalCredits(),
-      revenueStars: stats.revenueStars,
-      creditsIssued: stats.creditsIssued,
-      seconds: Number(seconds.toFixed(3)),
-    };
-    if (values.json) {
-      io.out(JSON.stringify(summary));
-    } else {
-      io.out(`Replayed ${summary.events} events from ${summary.store} in ${summary.seconds} s (position ${summary.position})`);
-      io.out(`payments: PENDING ${stats.byStatus.PENDING}, PAID ${stats.byStatus.PAID}, FAILED ${stats.byStatus.FAILED}, REFUNDED ${stats.byStatus.REFUNDED}`);
-      io.out(`users: ${summary.users}`);
-      io.out(`totalCredits: ${summary.totalCredits}`);
-      io.out(`revenueStars: ${summary.revenueStars}`);
-      io.out(`creditsIssued: ${summary.creditsIssued}`);
-    }
-    return 0;
-  } catch (error) {
-    io.err(`Replay failed: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return await work(opened.store, config);
   } finally {
     await opened.store.close();
   }
+};
+
+const replayCommand = async (args: string[]): Promise<number> => {
+  const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false } } });
+  return withStore(async (store, config) => {
+    try {
+      const startedAt = performance.now();
+      const result = await replay(store);
+      const seconds = (performance.now() - startedAt) / 1000;
+      const stats = result.models.stats();
+      const summary = {
+        store: describeStoreUrl(config.EVENT_STORE_URL),
+        events: result.eventCount,
+        position: result.position.toString(),
+        payments: stats.byStatus,
+        users: result.models.balances.userCount(),
+        totalCredits: result.models.balances.totalCredits(),
+        revenueStars: stats.revenueStars,
+        creditsIssued: stats.creditsIssued,
+        seconds: Number(seconds.toFixed(3)),
+      };
+      if (values.json) {
+        io.out(JSON.stringify(summary));
+      } else {
+        io.out(`Replayed ${summary.events} events from ${summary.store} in ${summary.seconds} s (position ${summary.position})`);
+        io.out(`payments: PENDING ${stats.byStatus.PENDING}, PAID ${stats.byStatus.PAID}, FAILED ${stats.byStatus.FAILED}, REFUNDED ${stats.byStatus.REFUNDED}`);
+        io.out(`users: ${summary.users}`);
+        io.out(`totalCredits: ${summary.totalCredits}`);
+        io.out(`revenueStars: ${summary.revenueStars}`);
+        io.out(`creditsIssued: ${summary.creditsIssued}`);
+      }
+      return 0;
+    } catch (error) {
+      io.err(`Replay failed: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  });
 };
 
 const webhook = async (args: string[]): Promise<number> => {
@@ -252,22 +261,6 @@ const stars = async (args: string[]): Promise<number> => {
   return 0;
 };
 
-/** Opens the configured store for the duration of `work`. */
-const withStore = async (work: (store: EventStore, config: Config) => Promise<number>): Promise<number> => {
-  const config = loadConfig();
-  if (config === undefined) return 1;
-  const opened = await openEventStore(config);
-  if (!opened.ok) {
-    io.err(opened.error.message);
-    return 1;
-  }
-  try {
-    return await work(opened.store, config);
-  } finally {
-    await opened.store.close();
-  }
-};
-
 const readAnchor = (line: string | undefined, file: string | undefined): { ok: true; anchor: ParsedAnchor | undefined } | { ok: false } => {
   if (line === undefined && file === undefined) return { ok: true, anchor: undefined };
   const parsed = parseAnchor({ ...(line === undefined ? {} : { line }), ...(file === undefined ? {} : { file: readFileSync(file, "utf8") }) });
@@ -305,27 +298,15 @@ const audit = async (args: string[]): Promise<number> => {
     const anchor = readAnchor(values.anchor, values["anchor-file"]);
     if (!anchor.ok) return 2;
     const options = anchor.anchor === undefined ? {} : { anchor: anchor.anchor };
+    const print = (report: Awaited<ReturnType<typeof verifyExport>>): number => {
+      io.out(values.json ? JSON.stringify(verifyReportJson(report)) : formatVerifyReport(report));
+      return report.ok ? 0 : 1;
+    };
     const file = positionals[0];
-    const report =
-      file === undefined
-        ? await (async () => {
-            const config = loadConfig();
-            if (config === undefined) return undefined;
-            const opened = await openEventStore(config);
-            if (!opened.ok) {
-              io.err(opened.error.message);
-              return undefined;
-            }
-            try {
-              return await verifyStore(opened.store, options);
-            } finally {
-              await opened.store.close();
-            }
-          })()
-        : await verifyExport(createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }), options);
-    if (report === undefined) return 1;
-    io.out(values.json ? JSON.stringify(verifyReportJson(report)) : formatVerifyReport(report));
-    return report.ok ? 0 : 1;
+    if (file !== undefined) {
+      return print(await verifyExport(createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }), options));
+    }
+    return withStore(async (store) => print(await verifyStore(store, options)));
   }
   if (action === "export") {
     const from = parsePosition(values.from, "--from");
