@@ -135,14 +135,15 @@ export class InMemoryEventStore implements EventStore {
       options,
       handler,
     );
-    this.subscriptions.add(subscription);
-    return {
+    const handle: Subscription = {
       close: async () => {
-        this.subscriptions.delete(subscription);
+        this.subscriptions.delete(handle);
         await subscription.close();
         listener.dispose();
       },
     };
+    this.subscriptions.add(handle);
+    return handle;
   }
 
   headPosition(): Promise<Result<bigint, StoreError>> {
