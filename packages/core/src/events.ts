@@ -177,6 +177,20 @@ const dataSchemaByType = Object.fromEntries(
   LedgerEvent.options.map((option) => [option.shape.type.value, option.shape.data]),
 ) as unknown as Record<LedgerEventType, z.ZodType>;
 
+/**
+ * The current data shape of each ledger event type as JSON Schema (draft-07), generated from the zod
+ * schemas above, so they stay the one source of truth. Objects are closed (`additionalProperties: false`)
+ * where zod would strip unknown keys: what they accept, zod accepts unchanged. For compiled validators on
+ * hot read paths (the projections' replay), which must fall back to parseLedgerEvent for anything they reject.
+ */
+export const ledgerEventDataJsonSchemas = (): Record<LedgerEventType, Record<string, unknown>> =>
+  Object.fromEntries(
+    Object.entries(dataSchemaByType).map(([type, schema]) => {
+      const { $schema: _dialect, ...jsonSchema }: Record<string, unknown> = z.toJSONSchema(schema, { target: "draft-07" });
+      return [type, jsonSchema];
+    }),
+  ) as Record<LedgerEventType, Record<string, unknown>>;
+
 type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 /** upcasters[type][v] turns version v data into version v + 1. None are needed yet. */
 export const upcasters: Partial<Record<LedgerEventType, Record<number, Upcaster>>> = {};
