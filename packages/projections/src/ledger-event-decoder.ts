@@ -2,12 +2,12 @@ import {
   creditsStream,
   isLedgerEventType,
   isLedgerStream,
-  parseLedgerEvent,
   paymentStream,
   unmatchedChargeStream,
   type LedgerEvent,
   type RecordedEvent,
 } from "@starledger/core";
+import { parseLedgerEventFast } from "./compiled-event-parser.js";
 
 /** A recorded event the projections cannot apply. The runner stops on it and reports it; nothing is skipped. */
 export class ProjectionError extends Error {
@@ -54,7 +54,7 @@ const onItsStream = (stream: string, event: LedgerEvent): boolean => {
  */
 export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | undefined => {
   if (!isLedgerEventType(recorded.type) && !isLedgerStream(recorded.stream)) return undefined;
-  const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+  const parsed = parseLedgerEventFast(recorded.type, recorded.data, recorded.metadata.schemaVersion);
   if (!parsed.ok) {
     throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
   }
