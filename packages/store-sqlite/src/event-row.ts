@@ -19,33 +19,35 @@ const parseJsonObject = (text: unknown): Record<string, unknown> | string => {
   return isObject(value) ? value : "must be a JSON object";
 };
 
+/** Module level, not a closure made in every parseEventRow call: that closure cost a third of the function's time per row. */
+const corruptRow = (row: unknown, problem: string): ParsedRow => {
+  const position = Array.isArray(row) ? String(row[0]) : "?";
+  return { ok: false, message: `event row at position ${position} is corrupt: ${problem}` };
+};
+
 /**
  * Parses a row once, at the edge, into a RecordedEvent. Hand-written checks rather than a zod schema:
  * this is the replay path, run once per event, and a schema with a datetime pattern and an object copy
  * per row cost more than the JSON parsing itself. Every field is still checked.
  */
 export const parseEventRow = (row: unknown): ParsedRow => {
-  const corrupt = (problem: string): ParsedRow => {
-    const position = Array.isArray(row) ? String(row[0]) : "?";
-    return { ok: false, message: `event row at position ${position} is corrupt: ${problem}` };
-  };
   // Rows come as arrays of plain numbers (statement.raw(), no safeIntegers): no object or BigInt per column in
   // the driver. Positions and revisions are checked to be safe integers, then widened to bigint once here.
-  if (!Array.isArray(row) || row.length !== 8) return corrupt("not a row of 8 columns");
+  if (!Array.isArray(row) || row.length !== 8) return corruptRow(row, "not a row of 8 columns");
   const [position, id, stream, revision, type, data, metadata, recordedAtText] = row as unknown[];
-  if (typeof position !== "number" || !Number.isSafeInteger(position) || position <= 0) return corrupt("position must be a positive integer");
-  if (typeof id !== "string" || id === "") return corrupt("id must be a non-empty string");
-  if (typeof stream !== "string") return corrupt("stream must be a string");
-  if (typeof revision !== "number" || !Number.isSafeInteger(revision) || revision < 0) return corrupt("revision must be a non-negative integer");
-  if (typeof type !== "string" || type === "") return corrupt("type must be a non-empty string");
-  if (typeof recordedAtText !== "string") return corrupt("recorded_at must be text");
+  if (typeof position !== "number" || !Number.isSafeInteger(position) || position <= 0) return corruptRow(row, "position must be a positive integer");
+  if (typeof id !== "string" || id === "") return corruptRow(row, "id must be a non-empty string");
+  if (typeof stream !== "string") return corruptRow(row, "stream must be a string");
+  if (typeof revision !== "number" || !Number.isSafeInteger(revision) || revision < 0) return corruptRow(row, "revision must be a non-negative integer");
+  if (typeof type !== "string" || type === "") return corruptRow(row, "type must be a non-empty string");
+  if (typeof recordedAtText !== "string") return corruptRow(row, "recorded_at must be text");
   const recordedAt = new Date(recordedAtText);
-  if (Number.isNaN(recordedAt.getTime())) return corrupt("recorded_at is not a date");
+  if (Number.isNaN(recordedAt.getTime())) return corruptRow(row, "recorded_at is not a date");
   const parsedData = parseJsonObject(data);
-  if (typeof parsedData === "string") return corrupt(`data ${parsedData}`);
+  if (typeof parsedData === "string") return corruptRow(row, `data ${parsedData}`);
   const parsedMetadata = parseJsonObject(metadata);
-  if (typeof parsedMetadata === "string") return corrupt(`metadata ${parsedMetadata}`);
-  if (!Number.isInteger(parsedMetadata.schemaVersion)) return corrupt("metadata: schemaVersion must be an integer");
+  if (typeof parsedMetadata === "string") return corruptRow(row, `metadata ${parsedMetadata}`);
+  if (!Number.isInteger(parsedMetadata.schemaVersion)) return corruptRow(row, "metadata: schemaVersion must be an integer");
   return {
     ok: true,
     event: {
