@@ -33,6 +33,20 @@ describe("readAll", () => {
     expect((await collect(store.readAll({ after: middle, limit: 6 }))).map((e) => e.revision)).toEqual([3n, 4n, 5n, 6n, 7n, 8n]);
   });
 
+  it("ends cleanly when the last page is exactly full, and after an early break", async () => {
+    expect(await collect(store.readAll({ limit: 8 }))).toHaveLength(8);
+    const iterator = store.readAll()[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.revision).toBe(0n);
+    expect(await iterator.return?.()).toEqual({ done: true, value: undefined });
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("reads nothing until the first next(), so a read made before an append sees it", async () => {
+    const read = store.readAll();
+    (await store.appendToStream("payment-late", [newEvent()], "no_stream"))._unsafeUnwrap();
+    expect((await collect(read)).map((e) => e.stream)).toContain("payment-late");
+  });
+
   it("treats a fractional limit as its whole part and a negative one as zero", async () => {
     expect(await collect(store.readAll({ limit: 5.7 }))).toHaveLength(5);
     expect(await collect(store.readAll({ limit: -3 }))).toEqual([]);
