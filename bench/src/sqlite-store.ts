@@ -93,7 +93,7 @@ const rawInserter = (db: Database.Database): ((count: number) => void) => {
       const event = newEvent();
       const stream = streams[inserted % streams.length] ?? "";
       const revision = Math.floor(inserted / streams.length);
-      insert.run(event.id, stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), new Date().toISOString());
+      insert.run(event.id, stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), Date.now());
     }
   };
 };

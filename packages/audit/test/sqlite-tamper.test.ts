@@ -124,7 +124,7 @@ describe("verifyStore over an SQLite file", () => {
         first.type,
         first.data,
         JSON.stringify({ ...metadata, prevHash: metadata.hash, hash }),
-        new Date().toISOString(),
+        Date.now(),
       );
     });
 

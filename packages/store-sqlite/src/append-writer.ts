@@ -46,10 +46,10 @@ type IdHit = z.infer<typeof IdHit>;
 export class AppendWriter {
   private readonly findById: Statement<[string]>;
   private readonly lastRevision: Statement<[string], bigint | null>;
-  private readonly insert: Statement<[string, string, bigint, string, string, string, string]>;
+  private readonly insert: Statement<[string, string, bigint, string, string, string, number]>;
   private readonly head: Statement<[], bigint>;
   /** Runs a whole batch in one BEGIN IMMEDIATE transaction: one fsync for all of it. */
-  readonly writeBatch: (batch: readonly PendingAppend[], recordedAt: string) => AppendOutcome[];
+  readonly writeBatch: (batch: readonly PendingAppend[], recordedAtMs: number) => AppendOutcome[];
 
   constructor(db: Database) {
     this.findById = db.prepare<[string]>("SELECT stream, revision, position FROM events WHERE id = ?").safeIntegers(true);
@@ -58,22 +58,22 @@ export class AppendWriter {
       .pluck()
       .safeIntegers(true);
     this.insert = db
-      .prepare<[string, string, bigint, string, string, string, string]>(
+      .prepare<[string, string, bigint, string, string, string, number]>(
         "INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       )
       .safeIntegers(true);
     this.head = db.prepare<[], bigint>("SELECT COALESCE(MAX(position), 0) FROM events").pluck().safeIntegers(true);
-    const transaction = db.transaction((batch: readonly PendingAppend[], recordedAt: string) =>
+    const transaction = db.transaction((batch: readonly PendingAppend[], recordedAtMs: number) =>
       batch.map((append, index) => {
         try {
-          return this.writeAppend(append, recordedAt);
+          return this.writeAppend(append, recordedAtMs);
         } catch (error) {
           if (isConstraintError(error)) throw new AppendViolatedConstraint(index, error);
           throw error;
         }
       }),
     );
-    this.writeBatch = (batch, recordedAt) => transaction.immediate(batch, recordedAt);
+    this.writeBatch = (batch, recordedAtMs) => transaction.immediate(batch, recordedAtMs);
   }
 
   headPosition(): bigint {
@@ -81,7 +81,7 @@ export class AppendWriter {
   }
 
   /** Check-before-write under the batch's write lock, so a rejected append writes nothing. */
-  private writeAppend(append: PendingAppend, recordedAt: string): AppendOutcome {
+  private writeAppend(append: PendingAppend, recordedAtMs: number): AppendOutcome {
     const { stream, events, texts, expectedRevision } = append;
     const hits = new Map<string, IdHit>();
     const replay = classifyAppendIds(
@@ -112,7 +112,7 @@ export class AppendWriter {
       const text = texts[index];
       assert(text !== undefined, "every event has its text");
       revision++;
-      const inserted = this.insert.run(event.id, stream, revision, event.type, text.data, text.metadata, recordedAt);
+      const inserted = this.insert.run(event.id, stream, revision, event.type, text.data, text.metadata, recordedAtMs);
       position = BigInt(inserted.lastInsertRowid);
     }
     return { ok: true, value: { nextRevision: revision, position }, wrote: true };

@@ -265,7 +265,7 @@ export class SqliteEventStore implements EventStore {
     while (remaining.length > 0) {
       let outcomes: AppendOutcome[];
       try {
-        outcomes = this.writer.writeBatch(remaining, new Date().toISOString());
+        outcomes = this.writer.writeBatch(remaining, Date.now());
       } catch (error) {
         if (error instanceof AppendViolatedConstraint) {
           const [failed] = remaining.splice(error.index, 1);

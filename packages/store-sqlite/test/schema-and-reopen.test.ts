@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { RecordedEvent } from "@starledger/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { latestSchemaVersion, openSqliteEventStore, SchemaTooNewError, type SqliteEventStore } from "../src/index.js";
+import { migrations } from "../src/schema-migrations.js";
 import { newEvent } from "./new-event.js";
 import { tempDatabase } from "./temp-database.js";
 
@@ -70,6 +71,52 @@ describe("schema and reopening", () => {
     await first.close();
     const after = (await open().appendToStream("payment-p", [newEvent()], 0n))._unsafeUnwrap();
     expect(after.position).toBeGreaterThan(before.position);
+  });
+
+  describe("a file from schema version 1 (recorded_at as ISO text)", () => {
+    /** Writes a version 1 file by hand: its table, its migration record and `rows`, with the sequence at `seq`. */
+    const writeVersion1 = (rows: readonly { position: number; recordedAt: string }[], seq: number): void => {
+      const db = new Database(path);
+      db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+      db.exec(migrations[0]?.sql ?? "");
+      db.prepare("INSERT INTO schema_migrations VALUES (1, 'events table', '2025-01-01T00:00:00.000Z')").run();
+      const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, 'PaymentCreated', '{\"n\":1}', '{\"schemaVersion\":1}', ?)");
+      for (const [index, row] of rows.entries()) insert.run(row.position, `id-${row.position}`, "payment-old", index, row.recordedAt);
+      db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'").run(seq);
+      db.close();
+    };
+
+    it("is migrated on open: same rows and positions, the same instants, and no position ever reused", async () => {
+      const times = ["2025-01-01T00:00:00.000Z", "2025-06-30T23:59:59.999Z", "2026-11-26T10:00:00.123Z"];
+      writeVersion1(times.map((recordedAt, index) => ({ position: index + 1, recordedAt })), 40);
+      const store = open();
+      const read = (await store.readStream("payment-old"))._unsafeUnwrap();
+      expect(read.events.map((e) => [e.position, e.id, e.revision, e.recordedAt.toISOString()])).toEqual(
+        times.map((time, index) => [BigInt(index + 1), `id-${index + 1}`, BigInt(index), time]),
+      );
+      // Events 4..40 were never written (or were lost): AUTOINCREMENT's high-water mark survives the rebuild.
+      const next = (await store.appendToStream("payment-new", [newEvent()], "no_stream"))._unsafeUnwrap();
+      expect(next.position).toBe(41n);
+      const db = new Database(path, { readonly: true });
+      expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual([1, 2]);
+      expect(db.prepare("SELECT typeof(recorded_at) FROM events GROUP BY 1").pluck().all()).toEqual(["integer"]);
+      db.close();
+    });
+
+    it("is left as it was when a recorded_at cannot be read as a time: the migration fails whole", () => {
+      writeVersion1(
+        [
+          { position: 1, recordedAt: "2025-01-01T00:00:00.000Z" },
+          { position: 2, recordedAt: "yesterday" },
+        ],
+        2,
+      );
+      expect(() => openSqliteEventStore({ path })).toThrow(/NOT NULL constraint failed: events_v2.recorded_at/);
+      const db = new Database(path, { readonly: true });
+      expect(db.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get()).toBe(1);
+      expect(db.prepare("SELECT recorded_at FROM events ORDER BY position").pluck().all()).toEqual(["2025-01-01T00:00:00.000Z", "yesterday"]);
+      db.close();
+    });
   });
 
   it("refuses to open a file written by a newer schema", async () => {
