@@ -1,16 +1,16 @@
 import { Ajv, type ValidateFunction } from "ajv";
 import {
   currentSchemaVersion,
-  isLedgerEventType,
   ledgerEventDataJsonSchemas,
   parseLedgerEvent,
   type LedgerEvent,
   type LedgerEventType,
 } from "@starledger/core";
 
-type Validators = Record<LedgerEventType, ValidateFunction>;
+/** Per ledger type: its current schema version and its compiled validator. */
+type CompiledType = { readonly version: number; readonly validate: ValidateFunction };
 
-const compileValidators = (): Validators => {
+const compileValidators = (): Map<string, CompiledType> => {
   const ajv = new Ajv({
     strict: true,
     allErrors: false,
@@ -20,22 +20,30 @@ const compileValidators = (): Validators => {
     validateFormats: false,
   });
   const schemas = ledgerEventDataJsonSchemas();
-  return Object.fromEntries(Object.entries(schemas).map(([type, schema]) => [type, ajv.compile(schema)])) as Validators;
+  return new Map(
+    (Object.keys(schemas) as LedgerEventType[]).map((type) => [type, { version: currentSchemaVersion[type], validate: ajv.compile(schemas[type]) }]),
+  );
 };
 
-let validators: Validators | undefined;
+let compiled: Map<string, CompiledType> | undefined;
 
 /**
- * parseLedgerEvent with a fast path for replay, where it runs once per event. Validators compiled from the
+ * The fast path of parseLedgerEvent, for replay, where it runs once per event. Validators compiled from the
  * core's own zod schemas (as JSON Schema, by ajv) check the data in place instead of copying it as zod does;
  * on this machine that is about a fifth of zod's cost per event. They are closed where zod strips unknown
- * keys, so whatever they accept zod accepts unchanged (a property test holds them to that). Anything they
- * reject, and any older schema version, goes through parseLedgerEvent, which upcasts and words the error.
+ * keys, so whatever they accept zod accepts unchanged (a property test holds them to that).
+ * Returns the event when its type is a ledger type at its current schema version and the validator accepts
+ * the data; undefined otherwise, and then parseLedgerEvent decides, upcasts and words the error.
  */
+export const acceptInPlace = (type: string, data: unknown, schemaVersion: number): LedgerEvent | undefined => {
+  compiled ??= compileValidators();
+  const known = compiled.get(type);
+  if (known === undefined || schemaVersion !== known.version || !known.validate(data)) return undefined;
+  return { type, data } as LedgerEvent;
+};
+
+/** parseLedgerEvent, taking the fast path first. */
 export const parseLedgerEventFast = (type: string, data: unknown, schemaVersion: number): ReturnType<typeof parseLedgerEvent> => {
-  if (isLedgerEventType(type) && schemaVersion === currentSchemaVersion[type]) {
-    validators ??= compileValidators();
-    if (validators[type](data)) return { ok: true, event: { type, data } as LedgerEvent };
-  }
-  return parseLedgerEvent(type, data, schemaVersion);
+  const event = acceptInPlace(type, data, schemaVersion);
+  return event === undefined ? parseLedgerEvent(type, data, schemaVersion) : { ok: true, event };
 };

@@ -2,12 +2,13 @@ import {
   creditsStream,
   isLedgerEventType,
   isLedgerStream,
+  parseLedgerEvent,
   paymentStream,
   unmatchedChargeStream,
   type LedgerEvent,
   type RecordedEvent,
 } from "@starledger/core";
-import { parseLedgerEventFast } from "./compiled-event-parser.js";
+import { acceptInPlace } from "./compiled-event-parser.js";
 
 /** A recorded event the projections cannot apply. The runner stops on it and reports it; nothing is skipped. */
 export class ProjectionError extends Error {
@@ -53,16 +54,23 @@ const onItsStream = (stream: string, event: LedgerEvent): boolean => {
  * ledger stream, or of a ledger type, must parse and sit on the stream it names, else ProjectionError.
  */
 export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | undefined => {
-  if (!isLedgerEventType(recorded.type) && !isLedgerStream(recorded.stream)) return undefined;
-  const parsed = parseLedgerEventFast(recorded.type, recorded.data, recorded.metadata.schemaVersion);
-  if (!parsed.ok) {
-    throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
-  }
-  if (!onItsStream(recorded.stream, parsed.event)) {
+  const event = acceptInPlace(recorded.type, recorded.data, recorded.metadata.schemaVersion) ?? parseOrPassOver(recorded);
+  if (event === undefined) return undefined;
+  if (!onItsStream(recorded.stream, event)) {
     throw new ProjectionError(
       recorded.position,
-      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${streamOf(parsed.event)}`,
+      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${streamOf(event)}`,
     );
+  }
+  return event;
+};
+
+/** What the fast path did not accept: passed over when foreign, else parsed by core (upcast), else ProjectionError. */
+const parseOrPassOver = (recorded: RecordedEvent): LedgerEvent | undefined => {
+  if (!isLedgerEventType(recorded.type) && !isLedgerStream(recorded.stream)) return undefined;
+  const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
+  if (!parsed.ok) {
+    throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
   }
   return parsed.event;
 };
