@@ -1,4 +1,5 @@
 import type { FailureReason, LedgerEvent, EventOf, UncreditedChargeReason } from "@starledger/core";
+import { isoMillis } from "./iso-millis.js";
 import { InconsistentHistoryError } from "./ledger-event-decoder.js";
 import {
   decodeCursor,
@@ -161,7 +162,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         const record = this.existing(event.data.paymentId, event.type);
         record.status = "PAID";
         record.paidAt = event.data.paidAt;
-        record.paidAtMs = Date.parse(event.data.paidAt);
+        record.paidAtMs = isoMillis(event.data.paidAt);
         record.paidStarsAmount = event.data.totalAmount;
         record.paidCredits = event.data.credits;
         record.telegramPaymentChargeId = event.data.telegramPaymentChargeId;
@@ -173,7 +174,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         const record = this.existing(event.data.paymentId, event.type);
         record.status = "FAILED";
         record.failedAt = event.data.failedAt;
-        record.failedAtMs = Date.parse(event.data.failedAt);
+        record.failedAtMs = isoMillis(event.data.failedAt);
         record.failureReason = event.data.reason;
         record.failureMessage = event.data.message;
         return;
@@ -185,7 +186,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         }
         record.status = "REFUNDED";
         record.refundedAt = event.data.refundedAt;
-        record.refundedAtMs = Date.parse(event.data.refundedAt);
+        record.refundedAtMs = isoMillis(event.data.refundedAt);
         record.refundedBy = event.data.refundedBy;
         record.refundedStarsAmount = event.data.starsAmount;
         record.refundedCredits = event.data.credits;
@@ -281,7 +282,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       starsAmount: data.starsAmount,
       credits: data.credits,
       createdAt: data.createdAt,
-      createdAtMs: Date.parse(data.createdAt),
+      createdAtMs: isoMillis(data.createdAt),
       seq,
       expiresAt: data.expiresAt,
       invoiceLink: null,
@@ -326,7 +327,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       currency: data.currency,
       starsAmount: data.totalAmount,
       receivedAt: data.receivedAt,
-      receivedAtMs: Date.parse(data.receivedAt),
+      receivedAtMs: isoMillis(data.receivedAt),
       refunded: false,
       refundedAt: null,
       refundedAtMs: noTime,
@@ -343,7 +344,7 @@ export class PaymentsProjection implements PaymentsReadModel {
     }
     charge.refunded = true;
     charge.refundedAt = data.refundedAt;
-    charge.refundedAtMs = Date.parse(data.refundedAt);
+    charge.refundedAtMs = isoMillis(data.refundedAt);
     if (record.extraCharges.every((c) => c.refunded)) this.pendingExtraRefunds.delete(record.paymentId);
   }
 

@@ -1,4 +1,5 @@
 import type { EventOf, LedgerEvent } from "@starledger/core";
+import { isoMillis } from "./iso-millis.js";
 import { InconsistentHistoryError } from "./ledger-event-decoder.js";
 import { pageSizeMax, resolvePageSize } from "./pagination.js";
 
@@ -99,7 +100,7 @@ export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
     record.telegramUserId = data.telegramUserId ?? null;
     record.starsAmount = data.totalAmount;
     record.receivedAt = data.receivedAt;
-    record.receivedAtMs = Date.parse(data.receivedAt);
+    record.receivedAtMs = isoMillis(data.receivedAt);
     this.byChargeId.set(data.telegramPaymentChargeId, record);
   }
 
@@ -108,7 +109,7 @@ export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
     const record = this.byChargeId.get(data.telegramPaymentChargeId) ?? blank(data.telegramPaymentChargeId, data.totalAmount);
     record.refunded = true;
     record.refundedAt = data.refundedAt;
-    record.refundedAtMs = Date.parse(data.refundedAt);
+    record.refundedAtMs = isoMillis(data.refundedAt);
     this.byChargeId.set(data.telegramPaymentChargeId, record);
   }
 }
