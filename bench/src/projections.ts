@@ -8,7 +8,8 @@
  * Against the SQLite store (synchronous=NORMAL, temp file). Two raw baselines, both better-sqlite3 reading the
  * same rows and JSON.parsing data and metadata, nothing else: one SELECT streamed row by row (iterate), and pages
  * of 1,000 rows read whole (all), which is the faster of the two on this machine and so the headline ratio.
- * Each rate is the median of three passes. STARLEDGER_BENCH_STORE=memory uses the in-memory store instead
+ * Each rate is the median of several interleaved passes (3 from 100k events, up to 15 for small sizes).
+ * STARLEDGER_BENCH_STORE=memory uses the in-memory store instead
  * (baseline: JSON.parse of the same events serialised as rows beforehand).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -281,8 +282,8 @@ const memoryStore = async (eventTarget: number): Promise<BenchStore> => {
   };
 };
 
-/** Passes per size; every rate reported is the median. */
-const passes = 3;
+/** Passes per size, more for small sizes whose passes take a few milliseconds; every rate reported is the median. */
+const passesFor = (count: number): number => Math.max(3, Math.min(15, Math.ceil(200_000 / count)));
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const percent = (fraction: number): string => `${(fraction * 100).toFixed(0)}%`;
 const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
@@ -339,6 +340,7 @@ export async function runProjectionsBench(): Promise<Record<string, number>> {
     const storeReadRuns: number[] = [];
     const replayRuns: number[] = [];
     let replayed: Awaited<ReturnType<typeof replay>> | undefined;
+    const passes = passesFor(count);
     for (let pass = 0; pass < passes; pass++) {
       for (const [index, read] of bench.rawReads.entries()) {
         gc();
