@@ -1,10 +1,9 @@
 import {
-  creditsStream,
+  ledgerStreamOf,
   isLedgerEventType,
   isLedgerStream,
   parseLedgerEvent,
   paymentStream,
-  unmatchedChargeStream,
   type LedgerEvent,
   type RecordedEvent,
 } from "@starledger/core";
@@ -26,24 +25,12 @@ export class InconsistentHistoryError extends Error {
   override readonly name = "InconsistentHistoryError";
 }
 
-const streamOf = (event: LedgerEvent): string => {
-  switch (event.type) {
-    case "CreditsAdjusted":
-      return creditsStream(event.data.userId);
-    case "UnmatchedChargeReceived":
-    case "UnmatchedChargeRefunded":
-      return unmatchedChargeStream(event.data.telegramPaymentChargeId);
-    default:
-      return paymentStream(event.data.paymentId);
-  }
-};
-
 const paymentPrefix = paymentStream("");
 
-/** recorded.stream === streamOf(event), without building the string for the common case (payment streams, on the replay path). */
+/** recorded.stream === ledgerStreamOf(event), without building the string for the common case (payment streams, on the replay path). */
 const onItsStream = (stream: string, event: LedgerEvent): boolean => {
   if (event.type === "CreditsAdjusted" || event.type === "UnmatchedChargeReceived" || event.type === "UnmatchedChargeRefunded") {
-    return stream === streamOf(event);
+    return stream === ledgerStreamOf(event);
   }
   return stream.length === paymentPrefix.length + event.data.paymentId.length && stream.startsWith(paymentPrefix) && stream.endsWith(event.data.paymentId);
 };
@@ -59,7 +46,7 @@ export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | unde
   if (!onItsStream(recorded.stream, event)) {
     throw new ProjectionError(
       recorded.position,
-      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${streamOf(event)}`,
+      `event at position ${recorded.position}: ${recorded.type} is on stream ${recorded.stream}, expected ${ledgerStreamOf(event)}`,
     );
   }
   return event;

@@ -1,7 +1,5 @@
 import {
-  creditsStream,
-  paymentStream,
-  unmatchedChargeStream,
+  ledgerStreamOf,
   type EventOf,
   type JsonObject,
   type LedgerEvent,
@@ -13,25 +11,13 @@ export const paymentIdOf = (n: number): string => `00000000-0000-4000-8000-${n.t
 
 export const at = (iso: string): string => new Date(iso).toISOString();
 
-const streamOf = (event: LedgerEvent): string => {
-  switch (event.type) {
-    case "CreditsAdjusted":
-      return creditsStream(event.data.userId);
-    case "UnmatchedChargeReceived":
-    case "UnmatchedChargeRefunded":
-      return unmatchedChargeStream(event.data.telegramPaymentChargeId);
-    default:
-      return paymentStream(event.data.paymentId);
-  }
-};
-
 /** A store-free history: recorded events with dense positions, each on the stream its data names. */
 export class History {
   readonly events: RecordedEvent[] = [];
   private readonly revisions = new Map<string, bigint>();
 
   add(event: LedgerEvent): RecordedEvent {
-    return this.raw(streamOf(event), event.type, event.data);
+    return this.raw(ledgerStreamOf(event), event.type, event.data);
   }
 
   /** Anything at all, for the decoder's rules. */

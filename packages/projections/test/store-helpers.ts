@@ -1,7 +1,5 @@
 import {
-  creditsStream,
-  paymentStream,
-  unmatchedChargeStream,
+  ledgerStreamOf,
   type EventStore,
   type JsonObject,
   type LedgerEvent,
@@ -13,22 +11,10 @@ import {
 } from "@starledger/core";
 import { randomUUID } from "node:crypto";
 
-const streamOf = (event: LedgerEvent): string => {
-  switch (event.type) {
-    case "CreditsAdjusted":
-      return creditsStream(event.data.userId);
-    case "UnmatchedChargeReceived":
-    case "UnmatchedChargeRefunded":
-      return unmatchedChargeStream(event.data.telegramPaymentChargeId);
-    default:
-      return paymentStream(event.data.paymentId);
-  }
-};
-
 /** Appends each event to the stream it names; returns the last position. */
 export const appendAll = async (store: EventStore, events: readonly LedgerEvent[]): Promise<bigint> => {
   let position = 0n;
-  for (const event of events) position = await appendRaw(store, streamOf(event), event.type, event.data);
+  for (const event of events) position = await appendRaw(store, ledgerStreamOf(event), event.type, event.data);
   return position;
 };
 
