@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken, startServer, type RunningServer } from "../src/index.js";
 import { caughtUp, eventually, fetchJson, ndjson, type BalanceBody, type HistoryBody } from "./support/http-client.js";
-import { dropSchema, postgresSkipReason, postgresUrl, randomSchema } from "./support/postgres.js";
+import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } from "@starledger/store-postgres/testing";
 import { testAuthSecret } from "./support/test-app.js";
 
 const skipReason = await postgresSkipReason();
@@ -10,11 +10,11 @@ if (skipReason !== undefined) console.warn(`two-instances-postgres.test.ts skipp
 const hourMs = 60 * 60 * 1000;
 
 suite(`two app instances on one PostgreSQL schema${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
-  const schema = randomSchema();
+  const schema = randomTestSchema("sl_http");
   const servers: RunningServer[] = [];
 
   beforeAll(async () => {
-    const env = { EVENT_STORE_URL: postgresUrl, POSTGRES_SCHEMA: schema, POSTGRES_POOL_SIZE: "4", PORT: "0", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" };
+    const env = { EVENT_STORE_URL: postgresTestUrl, POSTGRES_SCHEMA: schema, POSTGRES_POOL_SIZE: "4", PORT: "0", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" };
     for (let i = 0; i < 2; i++) {
       const started = await startServer(env);
       if (!started.ok) throw new Error(started.error.message);
