@@ -4,6 +4,7 @@ import { StoreUnavailableError, streamPrefixes, type NewEvent, type RecordedEven
 import { afterEach, describe, expect, it } from "vitest";
 import { EventStoreDbEventStore, type EventStoreDbTuning } from "../src/index.js";
 import { FakeEventStoreDbClient } from "./support/fake-eventstoredb-client.js";
+import { collect, waitUntil } from "@starledger/core/testing";
 
 const newEvent = (type = "TestEvent"): NewEvent => ({
   id: randomUUID(),
@@ -11,20 +12,6 @@ const newEvent = (type = "TestEvent"): NewEvent => ({
   data: { nonce: randomUUID() },
   metadata: { schemaVersion: 1, correlationId: randomUUID() },
 });
-
-const collect = async (iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
-  const out: RecordedEvent[] = [];
-  for await (const event of iterable) out.push(event);
-  return out;
-};
-
-const waitUntil = async (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
 
 const stores: EventStoreDbEventStore[] = [];
 const open = (tuning: EventStoreDbTuning = {}): { fake: FakeEventStoreDbClient; store: EventStoreDbEventStore } => {
@@ -193,10 +180,10 @@ describe("subscribe", () => {
     const received: RecordedEvent[] = [];
     const subscription = store.subscribe({}, (event) => void received.push(event));
     for (let i = 0; i < 5; i++) (await store.appendToStream("payment-a", [newEvent()], "any"))._unsafeUnwrap();
-    await waitUntil(() => received.length >= 5, "5 events");
+    await waitUntil(() => received.length >= 5, 5_000, "5 events");
     fake.dropSubscriptions(new UnavailableError(undefined, "14 UNAVAILABLE: connection reset"));
     for (let i = 0; i < 5; i++) (await store.appendToStream("payment-a", [newEvent()], "any"))._unsafeUnwrap();
-    await waitUntil(() => received.length >= 10, "10 events");
+    await waitUntil(() => received.length >= 10, 5_000, "10 events");
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(received.map((e) => e.id)).toEqual((await collect(store.readAll())).map((e) => e.id));
     expect(transient).toHaveLength(1);
@@ -209,7 +196,7 @@ describe("subscribe", () => {
     fake.failNext("subscribeToAll", new AccessDeniedError(undefined, "7 PERMISSION_DENIED"));
     let reported: unknown;
     store.subscribe({ onError: (error) => (reported = error) }, () => undefined);
-    await waitUntil(() => reported !== undefined, "the error report");
+    await waitUntil(() => reported !== undefined, 5_000, "the error report");
     expect(reported).toBeInstanceOf(AccessDeniedError);
     expect(fake.subscribeCalls).toHaveLength(1);
   });
@@ -219,7 +206,7 @@ describe("subscribe", () => {
     let reported: unknown;
     store.subscribe({ onError: (error) => (reported = error) }, () => undefined);
     fake.writeRaw("payment-corrupt", "PaymentCreated", { a: 1 }, { correlationId: "c" });
-    await waitUntil(() => reported !== undefined, "the error report");
+    await waitUntil(() => reported !== undefined, 5_000, "the error report");
     expect(reported).toBeInstanceOf(StoreUnavailableError);
     expect(String(reported)).toContain("schemaVersion");
   });
@@ -237,7 +224,7 @@ describe("subscribe", () => {
       received.push(event.position);
       inFlight--;
     });
-    await waitUntil(() => received.length >= 5, "5 events");
+    await waitUntil(() => received.length >= 5, 5_000, "5 events");
     await subscription.close();
     expect(maxInFlight).toBe(1);
     expect([...received].sort((x, y) => (x < y ? -1 : 1))).toEqual(received);
@@ -253,7 +240,7 @@ describe("subscribe", () => {
       await new Promise((resolve) => setTimeout(resolve, 30));
       finished = true;
     });
-    await waitUntil(() => received.length === 1, "the first event");
+    await waitUntil(() => received.length === 1, 5_000, "the first event");
     await subscription.close();
     expect(finished).toBe(true);
     expect(fake.liveSubscriptions()).toBe(0);
@@ -265,7 +252,7 @@ describe("subscribe", () => {
   it("store.close() closes its subscriptions and disposes the client", async () => {
     const { fake, store } = open();
     store.subscribe({}, () => undefined);
-    await waitUntil(() => fake.liveSubscriptions() === 1, "the subscription");
+    await waitUntil(() => fake.liveSubscriptions() === 1, 5_000, "the subscription");
     await store.close();
     expect(fake.liveSubscriptions()).toBe(0);
     expect(fake.disposed).toBe(true);

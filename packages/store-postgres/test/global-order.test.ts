@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { NewEvent, RecordedEvent, Subscription } from "@starledger/core";
 import { postgresTestUrl, withAdminClient } from "../src/testing/index.js";
 import { openTestStore, skipReason, type OpenedStore } from "./store-fixture.js";
+import { collect, waitUntil } from "@starledger/core/testing";
 
 const suite = skipReason === undefined ? describe : describe.skip;
 
@@ -13,20 +14,6 @@ const newEvent = (type = "Ordered", data: Record<string, unknown> = {}): NewEven
   data,
   metadata: { schemaVersion: 1 },
 });
-
-const collect = async (iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
-  const out: RecordedEvent[] = [];
-  for await (const event of iterable) out.push(event);
-  return out;
-};
-
-const waitUntil = async (condition: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 /** A writer outside the store that calls the store's own append function inside a transaction it keeps open. */
 const openRawWriter = async (): Promise<pg.Client> => {

@@ -4,20 +4,13 @@ import { StoreUnavailableError, type NewEvent, type RecordedEvent, type Subscrip
 import { createPostgresEventStore, type PostgresEventStore } from "../src/index.js";
 import { withAdminClient } from "../src/testing/index.js";
 import { openTestStore, skipReason, type OpenedStore } from "./store-fixture.js";
+import { waitUntil } from "@starledger/core/testing";
 
 /** Nothing listens on port 1: connections are refused at once. */
 const closedPortUrl = "postgres://postgres@127.0.0.1:1/test";
 const shortConnectionTimeoutMs = 500;
 
 const newEvent = (): NewEvent => ({ id: randomUUID(), type: "Outage", data: {}, metadata: { schemaVersion: 1 } });
-
-const waitUntil = async (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 const terminateBackends = (applicationName: string): Promise<number> =>
   withAdminClient(async (client) => {

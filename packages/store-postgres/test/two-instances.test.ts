@@ -2,24 +2,11 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NewEvent, RecordedEvent, Subscription } from "@starledger/core";
 import { openTestStore, skipReason, type OpenedStore } from "./store-fixture.js";
+import { collect, waitUntil } from "@starledger/core/testing";
 
 const suite = skipReason === undefined ? describe : describe.skip;
 
 const newEvent = (data: Record<string, unknown> = {}): NewEvent => ({ id: randomUUID(), type: "Shared", data, metadata: { schemaVersion: 1 } });
-
-const waitUntil = async (condition: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
-
-const collect = async (iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
-  const out: RecordedEvent[] = [];
-  for await (const event of iterable) out.push(event);
-  return out;
-};
 
 suite(`two store instances on one schema${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
   const opened: OpenedStore[] = [];

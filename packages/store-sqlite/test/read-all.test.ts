@@ -1,14 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RecordedEvent } from "@starledger/core";
 import { openSqliteEventStore, type SqliteEventStore } from "../src/index.js";
 import { newEvent } from "./new-event.js";
 import { tempDatabase } from "./temp-database.js";
-
-const collect = async (iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
-  const out: RecordedEvent[] = [];
-  for await (const event of iterable) out.push(event);
-  return out;
-};
+import { collect } from "@starledger/core/testing";
 
 describe("readAll", () => {
   let cleanup: () => Promise<void>;

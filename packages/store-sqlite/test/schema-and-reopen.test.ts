@@ -7,14 +7,7 @@ import { latestSchemaVersion, openSqliteEventStore, SchemaTooNewError, type Sqli
 import { migrations } from "../src/schema-migrations.js";
 import { newEvent } from "./new-event.js";
 import { tempDatabase } from "./temp-database.js";
-
-const waitUntil = async (condition: () => boolean, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
+import { waitUntil } from "@starledger/core/testing";
 
 describe("schema and reopening", () => {
   let path: string;

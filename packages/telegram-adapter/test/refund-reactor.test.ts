@@ -12,9 +12,8 @@ import {
 } from "../src/index.js";
 import { capturingLogger, type CapturingLogger } from "./support/capturing-logger.js";
 import { FakeBotApiServer } from "../src/testing/index.js";
-import { eventsOfType, FaultyEventStore } from "@starledger/core/testing";
+import { eventsOfType, FaultyEventStore, waitUntil } from "@starledger/core/testing";
 import { runbookSimulatedPayment, successfulPaymentUpdate } from "./support/fixtures.js";
-import { waitUntil } from "./support/wait.js";
 
 const ledgerSettings: LedgerSettings = { starsToCreditsRate: 10, paymentTtlMs: 24 * 60 * 60 * 1000, requireSameUser: true };
 const owner = 512345678;

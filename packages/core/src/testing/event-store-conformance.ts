@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EventStore, NewEvent, RecordedEvent, Subscription } from "../event-store.js";
+import { collect, waitUntil } from "./wait.js";
 
 export type StoreUnderTest = { readonly store: EventStore; readonly cleanup?: () => Promise<void> };
 export type StoreFactory = () => Promise<StoreUnderTest>;
@@ -18,20 +19,6 @@ const newEvent = (type = "TestEvent", data: Record<string, unknown> = {}): NewEv
   data: { ...data, nonce: randomUUID() },
   metadata: { schemaVersion: 1, correlationId: randomUUID() },
 });
-
-const collect = async (iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
-  const out: RecordedEvent[] = [];
-  for await (const event of iterable) out.push(event);
-  return out;
-};
-
-const waitUntil = async (condition: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 /** Every case writes only to streams carrying this run's tag and reads back only those, so a shared server (EventStoreDB) holding other data still passes. */
 let runTag = randomUUID().slice(0, 8);

@@ -14,6 +14,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../event-store.js";
+import { collect } from "./wait.js";
 
 /**
  * Wraps a store so a test can take it down or slow it: `down` fails reads, appends and headPosition like an
@@ -65,11 +66,7 @@ export class FaultyEventStore implements EventStore {
 }
 
 /** Every recorded event, in global order. */
-export const allEvents = async (store: EventStore): Promise<RecordedEvent[]> => {
-  const events: RecordedEvent[] = [];
-  for await (const event of store.readAll()) events.push(event);
-  return events;
-};
+export const allEvents = (store: EventStore): Promise<RecordedEvent[]> => collect(store.readAll());
 
 export const eventsOfType = async (store: EventStore, type: string): Promise<RecordedEvent[]> =>
   (await allEvents(store)).filter((event) => event.type === type);

@@ -1,3 +1,4 @@
 export { eventStoreConformance, type ConformanceOptions, type StoreFactory, type StoreUnderTest } from "./event-store-conformance.js";
 export { given } from "./given-when-then.js";
 export { FaultyEventStore, allEvents, eventsOfType } from "./faulty-event-store.js";
+export { collect, waitUntil } from "./wait.js";
