@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteEventStore, type SqliteEventStore } from "../src/index.js";
 import { newEvent } from "./new-event.js";
 import { tempDatabase } from "./temp-database.js";
-import { collect } from "@starledger/core/testing";
+import { collect, waitUntil } from "@starledger/core/testing";
 
 describe("when SQLite cannot answer", () => {
   let path: string;
@@ -74,8 +74,7 @@ describe("when SQLite cannot answer", () => {
     const received: RecordedEvent[] = [];
     store.subscribe({}, (event) => void received.push(event));
     (await store.appendToStream("payment-sub", [newEvent()], "no_stream"))._unsafeUnwrap();
-    const deadline = Date.now() + 5_000;
-    while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitUntil(() => received.length > 0, 5_000, "the first event");
     await store.close();
     const later = openSqliteEventStore({ path });
     (await later.appendToStream("payment-sub", [newEvent()], 0n))._unsafeUnwrap();
