@@ -1,6 +1,6 @@
 import { eventHash, genesisHash } from "@starledger/core";
-import { anchorLine, compareStreams, headsDigest, type ParsedAnchor, type StreamHead } from "./anchor.js";
-import { problemsMax, type AnchorCheck, type ChainProblem } from "./verify-report.js";
+import { anchorLine, compareStreams, headsDigest, type Anchor, type ParsedAnchor, type StreamHead } from "./anchor.js";
+import { problemsMax, type AnchorCheck, type ChainProblem, type VerifyReport } from "./verify-report.js";
 
 /** The fields of an event the chain covers, plus where it sits. */
 export type ChainEvent = {
@@ -85,6 +85,27 @@ export class ChainChecker {
     return [...this.tracks.values()]
       .map((t) => ({ stream: t.stream, revision: t.headRevision, hash: t.headHash }))
       .sort((a, b) => compareStreams(a.stream, b.stream));
+  }
+
+  /** The heads digest as of the last event checked (position 0 when there was none). */
+  anchor(): Anchor {
+    const position = this.lastPosition ?? 0n;
+    const heads = this.heads();
+    return { digest: headsDigest(position, heads), streams: heads.length, events: this.events, position, heads };
+  }
+
+  /** What the chain itself says, for a VerifyReport: call it last, once every problem is in. */
+  findings(): Pick<VerifyReport, "ok" | "events" | "streams" | "lastPosition" | "firstBreak" | "problems" | "problemCount"> {
+    const problems = this.problems();
+    return {
+      ok: this.problemTotal === 0,
+      events: this.events,
+      streams: this.tracks.size,
+      lastPosition: this.lastPosition ?? 0n,
+      firstBreak: problems[0],
+      problems,
+      problemCount: this.problemTotal,
+    };
   }
 
   check(event: ChainEvent, line?: number): void {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { anchorLine, headsDigest, type Anchor, type ParsedAnchor } from "./anchor.js";
+import { anchorLine, headsDigest, type ParsedAnchor } from "./anchor.js";
 import { ChainChecker } from "./chain-checker.js";
 import { EventLine, exportLineLengthMax, SummaryLine } from "./export-format.js";
 import type { AnchorCheck, VerifyReport } from "./verify-report.js";
@@ -81,23 +81,12 @@ export const verifyExport = async (
   const full = summary?.range.from === null;
   if (summary !== undefined && summaryAt !== undefined) checkSummary(checker, summary, summaryAt, digestBeforeSummary, full);
 
-  const lastPosition = checker.lastPosition ?? 0n;
-  const heads = checker.heads();
-  const anchor: Anchor | undefined = full
-    ? { digest: headsDigest(lastPosition, heads), streams: heads.length, events: checker.events, position: lastPosition, heads }
-    : undefined;
   const anchorCheck = checkAnchor(checker, options.anchor, summary, full);
-  const problems = checker.problems();
   return {
     source: "export",
-    ok: checker.problemCount === 0,
-    events: checker.events,
-    streams: checker.tracks.size,
-    lastPosition,
-    anchor,
-    firstBreak: problems[0],
-    problems,
-    problemCount: checker.problemCount,
+    ...checker.findings(),
+    // A ranged export does not hold every head, so it has no anchor of its own.
+    anchor: full ? checker.anchor() : undefined,
     anchorCheck,
     range:
       summary === undefined

@@ -1,5 +1,5 @@
 import type { EventStore } from "@starledger/core";
-import { headsDigest, type ParsedAnchor } from "./anchor.js";
+import type { ParsedAnchor } from "./anchor.js";
 import { ChainChecker } from "./chain-checker.js";
 import type { StoreVerifyReport } from "./verify-report.js";
 
@@ -29,22 +29,7 @@ export const verifyStore = async (store: EventStore, options: VerifyStoreOptions
     });
   }
   const anchorCheck = readable ? checker.finishAnchor(true) : undefined;
-  const problems = checker.problems();
-  const heads = checker.heads();
-  const lastPosition = checker.lastPosition ?? 0n;
-  return {
-    source: "store",
-    ok: checker.problemCount === 0,
-    events: checker.events,
-    streams: checker.tracks.size,
-    lastPosition,
-    anchor: { digest: headsDigest(lastPosition, heads), streams: heads.length, events: checker.events, position: lastPosition, heads },
-    firstBreak: problems[0],
-    problems,
-    problemCount: checker.problemCount,
-    anchorCheck,
-    range: undefined,
-  };
+  return { source: "store", ...checker.findings(), anchor: checker.anchor(), anchorCheck, range: undefined };
 };
 
 /** verifyStore with an anchor: fails, naming the stream when the heads file was given, if anything anchored changed. */
