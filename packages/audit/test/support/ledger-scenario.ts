@@ -1,4 +1,4 @@
-import { InMemoryEventStore, StarsLedger, type EventStore, type LedgerEventType, type NewEvent, type RecordedEvent } from "@starledger/core";
+import { currentSchemaVersion, InMemoryEventStore, StarsLedger, type EventStore, type LedgerEventType, type NewEvent, type RecordedEvent } from "@starledger/core";
 
 export const ledgerSettings = { starsToCreditsRate: 10, paymentTtlMs: 60 * 60_000, requireSameUser: true } as const;
 export const scenarioNow = new Date("2025-11-26T10:00:00.000Z");
@@ -40,19 +40,8 @@ export const recordEveryEventType = async (ledger: StarsLedger): Promise<void> =
   (await ledger.recordSuccessfulPayment({ invoicePayload: p3, telegramPaymentChargeId: "ch-paid-3", providerPaymentChargeId: "", currency: "XTR", totalAmount: 50, telegramUserId: 1004, now }))._unsafeUnwrap();
 };
 
-export const everyEventType: readonly LedgerEventType[] = [
-  "PaymentCreated",
-  "InvoiceIssued",
-  "PreCheckoutApproved",
-  "PaymentPaid",
-  "PaymentFailed",
-  "PaymentRefunded",
-  "ExtraChargeReceived",
-  "ExtraChargeRefunded",
-  "CreditsAdjusted",
-  "UnmatchedChargeReceived",
-  "UnmatchedChargeRefunded",
-];
+/** Every ledger event type core knows, so a new one the scenario does not record fails the coverage test. */
+export const everyEventType = Object.keys(currentSchemaVersion) as LedgerEventType[];
 
 export const readAllEvents = async (store: EventStore): Promise<RecordedEvent[]> => {
   const events: RecordedEvent[] = [];
