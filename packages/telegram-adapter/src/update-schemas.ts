@@ -70,25 +70,21 @@ const chargeFields = {
   provider_payment_charge_id: z.string().max(telegramIdLengthMax).optional(),
 };
 
-const SuccessfulPaymentSchema = z
-  .object(chargeFields)
-  .transform((payment) => ({
-    currency: payment.currency,
-    totalAmount: payment.total_amount,
-    invoicePayload: payment.invoice_payload,
-    telegramPaymentChargeId: payment.telegram_payment_charge_id,
-    providerPaymentChargeId: payment.provider_payment_charge_id ?? "",
-  }));
+const ChargeObject = z.object(chargeFields);
+const chargeOf = (payment: z.infer<typeof ChargeObject>) => ({
+  currency: payment.currency,
+  totalAmount: payment.total_amount,
+  invoicePayload: payment.invoice_payload,
+  telegramPaymentChargeId: payment.telegram_payment_charge_id,
+});
+
+const SuccessfulPaymentSchema = ChargeObject.transform((payment) => ({
+  ...chargeOf(payment),
+  providerPaymentChargeId: payment.provider_payment_charge_id ?? "",
+}));
 export type SuccessfulPayment = z.infer<typeof SuccessfulPaymentSchema>;
 
-const RefundedPaymentSchema = z
-  .object(chargeFields)
-  .transform((payment) => ({
-    currency: payment.currency,
-    totalAmount: payment.total_amount,
-    invoicePayload: payment.invoice_payload,
-    telegramPaymentChargeId: payment.telegram_payment_charge_id,
-  }));
+const RefundedPaymentSchema = ChargeObject.transform(chargeOf);
 export type RefundedPayment = z.infer<typeof RefundedPaymentSchema>;
 
 /** Messages carrying a payment: from and date are optional because the runbook's simulation omits them. */
