@@ -2,7 +2,6 @@ import { Ajv, type ValidateFunction } from "ajv";
 import {
   currentSchemaVersion,
   ledgerEventDataJsonSchemas,
-  parseLedgerEvent,
   type LedgerEvent,
   type LedgerEventType,
 } from "@starledger/core";
@@ -40,10 +39,4 @@ export const acceptInPlace = (type: string, data: unknown, schemaVersion: number
   const known = compiled.get(type);
   if (known === undefined || schemaVersion !== known.version || !known.validate(data)) return undefined;
   return { type, data } as LedgerEvent;
-};
-
-/** parseLedgerEvent, taking the fast path first. */
-export const parseLedgerEventFast = (type: string, data: unknown, schemaVersion: number): ReturnType<typeof parseLedgerEvent> => {
-  const event = acceptInPlace(type, data, schemaVersion);
-  return event === undefined ? parseLedgerEvent(type, data, schemaVersion) : { ok: true, event };
 };
