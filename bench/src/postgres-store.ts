@@ -40,9 +40,13 @@ const readPageSizeEvents = 1_000;
  * captured here before Emmett loads its pool.
  */
 const pgDefaultParsers = new Map<number, unknown>(
-  [pg.types.builtins.INT8, pg.types.builtins.JSON, pg.types.builtins.JSONB].map((oid) => [oid, pg.types.getTypeParser(oid)]),
+  [pg.types.builtins.INT8, pg.types.builtins.JSON, pg.types.builtins.JSONB].map((oid) => [
+    oid,
+    pg.types.getTypeParser(oid),
+  ]),
 );
 const pgDefaultTypes: pg.CustomTypesConfig = {
+  // prettier-ignore
   // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's overloaded parser type cannot be named here
   getTypeParser: ((oid: number) => pgDefaultParsers.get(oid) ?? pg.types.getTypeParser(oid)) as pg.CustomTypesConfig["getTypeParser"],
 };
@@ -95,14 +99,21 @@ const rawTableSql = `CREATE TABLE raw_events (
   recorded_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (stream, revision)
 )`;
-const rawInsertSql = "INSERT INTO raw_events (stream, revision, id, type, data, metadata) VALUES ($1, 0, $2, $3, $4, $5)";
+const rawInsertSql =
+  "INSERT INTO raw_events (stream, revision, id, type, data, metadata) VALUES ($1, 0, $2, $3, $4, $5)";
 
 const rawInsert = (client: pg.ClientBase): Promise<unknown> => {
   const event = newEvent();
   return client.query({
     name: "raw_insert",
     text: rawInsertSql,
-    values: [`payment-${randomUUID()}`, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)],
+    values: [
+      `payment-${randomUUID()}`,
+      event.id,
+      event.type,
+      JSON.stringify(event.data),
+      JSON.stringify(event.metadata),
+    ],
   });
 };
 
@@ -173,7 +184,9 @@ export async function runPostgresStoreBench(): Promise<Record<string, number>> {
   const database = `starledger_bench_${randomBytes(4).toString("hex")}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${database}`));
   const url = databaseUrl(database);
-  const store = (await createPostgresEventStore({ connectionString: url, schema: "starledger", poolSize: concurrentWriters }))._unsafeUnwrap();
+  const store = (
+    await createPostgresEventStore({ connectionString: url, schema: "starledger", poolSize: concurrentWriters })
+  )._unsafeUnwrap();
   const pool = new pg.Pool({ connectionString: url, max: concurrentWriters, types: pgDefaultTypes });
   const emmett = getPostgreSQLEventStore(url);
   try {
@@ -182,7 +195,14 @@ export async function runPostgresStoreBench(): Promise<Record<string, number>> {
     await rawAutocommit(pool, 1, warmupAppends);
     await emmettAppends(emmett, warmupAppends);
 
-    const samples = { ours1: [] as number[], ours8: [] as number[], raw1: [] as number[], raw8: [] as number[], emmett1: [] as number[], ratio: [] as number[] };
+    const samples = {
+      ours1: [] as number[],
+      ours8: [] as number[],
+      raw1: [] as number[],
+      raw8: [] as number[],
+      emmett1: [] as number[],
+      ratio: [] as number[],
+    };
     for (let round = 0; round < rounds; round++) {
       const ours1 = await storeAppends(store, 1, sequentialAppendsPerRound);
       const emmett1 = await emmettAppends(emmett, emmettAppendsPerRound);
@@ -197,7 +217,9 @@ export async function runPostgresStoreBench(): Promise<Record<string, number>> {
 
     // Read as many rows raw as the store holds, so the two readAll figures compare.
     const storeEvents = (await store.headPosition())._unsafeUnwrap();
-    await pool.query("DELETE FROM raw_events WHERE position > (SELECT min(position) FROM raw_events) + $1", [(storeEvents - 1n).toString()]);
+    await pool.query("DELETE FROM raw_events WHERE position > (SELECT min(position) FROM raw_events) + $1", [
+      (storeEvents - 1n).toString(),
+    ]);
     const readOurs: number[] = [];
     const readRaw: number[] = [];
     for (let i = 0; i < readAllRepeats; i++) {

@@ -29,13 +29,16 @@ import { BalancesProjection, replay } from "@starledger/projections";
 import { openSqliteEventStore } from "@starledger/store-sqlite";
 
 /** BENCH_EVENT_COUNTS=10000,100000 runs a shorter measurement. */
-const eventCounts: readonly number[] = process.env.BENCH_EVENT_COUNTS?.split(",").map(Number) ?? [10_000, 100_000, 1_000_000];
+const eventCounts: readonly number[] = process.env.BENCH_EVENT_COUNTS?.split(",").map(Number) ?? [
+  10_000, 100_000, 1_000_000,
+];
 const balanceUsers = 1_000_000;
 /** Appends in flight while loading, so a group-committing store batches them. */
 const loadConcurrency = 2_000;
 const base = Date.parse("2025-01-01T00:00:00Z");
 
-const uuidOf = (n: number): string => `${(n >>> 0).toString(16).padStart(8, "0")}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+const uuidOf = (n: number): string =>
+  `${(n >>> 0).toString(16).padStart(8, "0")}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 type Append = { readonly stream: string; readonly events: NewEvent[] };
@@ -78,16 +81,53 @@ function* histories(eventTarget: number, users: number): Generator<Append> {
       ],
     });
     if (roll < 5) {
-      appends.push({ stream, events: [newEvent("PaymentFailed", { paymentId, reason: "invoice_creation_failed", message: "Bad Request", failedAt: iso(createdMs + 100) })] });
+      appends.push({
+        stream,
+        events: [
+          newEvent("PaymentFailed", {
+            paymentId,
+            reason: "invoice_creation_failed",
+            message: "Bad Request",
+            failedAt: iso(createdMs + 100),
+          }),
+        ],
+      });
     } else {
-      appends.push({ stream, events: [newEvent("InvoiceIssued", { paymentId, invoiceLink: `https://t.me/$inv${i}`, issuedAt: iso(createdMs + 100) })] });
+      appends.push({
+        stream,
+        events: [
+          newEvent("InvoiceIssued", {
+            paymentId,
+            invoiceLink: `https://t.me/$inv${i}`,
+            issuedAt: iso(createdMs + 100),
+          }),
+        ],
+      });
       if (roll < 15) {
-        appends.push({ stream, events: [newEvent("PaymentFailed", { paymentId, reason: "expired", message: "The invoice expired before it was paid", failedAt: iso(createdMs + 86_400_000) })] });
+        appends.push({
+          stream,
+          events: [
+            newEvent("PaymentFailed", {
+              paymentId,
+              reason: "expired",
+              message: "The invoice expired before it was paid",
+              failedAt: iso(createdMs + 86_400_000),
+            }),
+          ],
+        });
       } else {
         const chargeId = `stxCharge${i}`;
         appends.push({
           stream,
-          events: [newEvent("PreCheckoutApproved", { paymentId, queryId: `q${i}`, telegramUserId: userId, totalAmount: starsAmount, approvedAt: iso(createdMs + 5_000) })],
+          events: [
+            newEvent("PreCheckoutApproved", {
+              paymentId,
+              queryId: `q${i}`,
+              telegramUserId: userId,
+              totalAmount: starsAmount,
+              approvedAt: iso(createdMs + 5_000),
+            }),
+          ],
         });
         appends.push({
           stream,
@@ -120,7 +160,17 @@ function* histories(eventTarget: number, users: number): Generator<Append> {
               }),
             ],
           });
-          appends.push({ stream, events: [newEvent("ExtraChargeRefunded", { paymentId, telegramPaymentChargeId: extraId, totalAmount: starsAmount, refundedAt: iso(createdMs + 8_000) })] });
+          appends.push({
+            stream,
+            events: [
+              newEvent("ExtraChargeRefunded", {
+                paymentId,
+                telegramPaymentChargeId: extraId,
+                totalAmount: starsAmount,
+                refundedAt: iso(createdMs + 8_000),
+              }),
+            ],
+          });
         }
         if (roll >= 97) {
           appends.push({
@@ -142,7 +192,18 @@ function* histories(eventTarget: number, users: number): Generator<Append> {
       }
     }
     if (i % 40 === 0) {
-      appends.push({ stream: creditsStream(userId), events: [newEvent("CreditsAdjusted", { userId, delta: 50, reason: "goodwill", admin: "bench", adjustedAt: iso(createdMs) })] });
+      appends.push({
+        stream: creditsStream(userId),
+        events: [
+          newEvent("CreditsAdjusted", {
+            userId,
+            delta: 50,
+            reason: "goodwill",
+            admin: "bench",
+            adjustedAt: iso(createdMs),
+          }),
+        ],
+      });
     }
     if (i % 200 === 0) {
       const strayId = `stxStray${i}`;
@@ -191,7 +252,10 @@ export const loadBenchHistories = async (store: EventStore, eventTarget: number,
     const write = async (): Promise<void> => {
       await tails.get(append.stream);
       const done = await store.appendToStream(append.stream, append.events, expected);
-      if (done.isErr()) throw new Error(`load failed: ${JSON.stringify(done.error, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`);
+      if (done.isErr())
+        throw new Error(
+          `load failed: ${JSON.stringify(done.error, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
+        );
     };
     const promise = write();
     tails.set(append.stream, promise);
@@ -213,7 +277,9 @@ const sqliteStore = async (eventTarget: number): Promise<BenchStore> => {
   const raw = new Database(path, { readonly: true });
   const columns = "position, id, stream, revision, type, data, metadata, recorded_at";
   const select = raw.prepare(`SELECT ${columns} FROM events ORDER BY position`).raw();
-  const selectPage = raw.prepare<[number, number]>(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw();
+  const selectPage = raw
+    .prepare<[number, number]>(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
+    .raw();
   const pageRows = 1_000;
   return {
     name: "sqlite",
@@ -262,7 +328,8 @@ const memoryStore = async (eventTarget: number): Promise<BenchStore> => {
   const store = new InMemoryEventStore();
   await loadBenchHistories(store, eventTarget, Math.max(1, Math.floor(eventTarget / 20)));
   const rows: { data: string; metadata: string }[] = [];
-  for await (const event of store.readAll()) rows.push({ data: JSON.stringify(event.data), metadata: JSON.stringify(event.metadata) });
+  for await (const event of store.readAll())
+    rows.push({ data: JSON.stringify(event.data), metadata: JSON.stringify(event.metadata) });
   return {
     name: "memory",
     store,
@@ -284,7 +351,8 @@ const memoryStore = async (eventTarget: number): Promise<BenchStore> => {
 
 /** Passes per size, more for small sizes whose passes take a few milliseconds; every rate reported is the median. */
 const passesFor = (count: number): number => Math.max(3, Math.min(15, Math.ceil(200_000 / count)));
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const percent = (fraction: number): string => `${(fraction * 100).toFixed(0)}%`;
 const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -311,8 +379,13 @@ const balancesMemory = (users: number): { rssMiB: number; rssDeltaMiB: number; h
   }
   gc();
   const after = process.memoryUsage();
-  if (balances.userCount() !== users || balances.totalCredits() !== users * 100) throw new Error("balances bench miscounted");
-  return { rssMiB: mib(after.rss), rssDeltaMiB: mib(after.rss - before.rss), heapUsedDeltaMiB: mib(after.heapUsed - before.heapUsed) };
+  if (balances.userCount() !== users || balances.totalCredits() !== users * 100)
+    throw new Error("balances bench miscounted");
+  return {
+    rssMiB: mib(after.rss),
+    rssDeltaMiB: mib(after.rss - before.rss),
+    heapUsedDeltaMiB: mib(after.heapUsed - before.heapUsed),
+  };
 };
 
 export async function runProjectionsBench(): Promise<Record<string, number>> {
@@ -323,7 +396,9 @@ export async function runProjectionsBench(): Promise<Record<string, number>> {
   results["balances_1M_users_rss_MiB"] = memory.rssMiB;
   results["balances_1M_users_rss_delta_MiB"] = memory.rssDeltaMiB;
   results["balances_1M_users_heap_delta_MiB"] = memory.heapUsedDeltaMiB;
-  console.log(`balances of ${balanceUsers} users: rss ${memory.rssMiB} MiB (+${memory.rssDeltaMiB} MiB, heap +${memory.heapUsedDeltaMiB} MiB)`);
+  console.log(
+    `balances of ${balanceUsers} users: rss ${memory.rssMiB} MiB (+${memory.rssDeltaMiB} MiB, heap +${memory.heapUsedDeltaMiB} MiB)`,
+  );
 
   for (const count of eventCounts) {
     const loadStart = process.hrtime.bigint();
@@ -401,7 +476,10 @@ export async function runProjectionsBench(): Promise<Record<string, number>> {
         rawRates.map((raw) => `raw ${raw.name} read+JSON.parse ${Math.round(raw.rate)}/s, `).join("") +
         `store.readAll ${Math.round(storeReadRate)}/s, replay ${Math.round(replayRate)}/s in ${replaySeconds.toFixed(2)} s ` +
         `= ${percent(replayRate / headline.rate)} of raw ${headline.name}, ` +
-        rawRates.slice(1).map((raw) => `${percent(replayRate / raw.rate)} of raw ${raw.name}, `).join("") +
+        rawRates
+          .slice(1)
+          .map((raw) => `${percent(replayRate / raw.rate)} of raw ${raw.name}, `)
+          .join("") +
         `${percent(replayRate / storeReadRate)} of store.readAll; ` +
         `${replayed.models.payments.count()} payments, ${replayed.models.balances.userCount()} users, ` +
         `stats() ${statsMs.toFixed(1)} ms (cold ${statsColdMs.toFixed(1)} ms, ${stats.purchases} purchases); rss ${rssMiB} MiB, heap ${heapMiB} MiB`,

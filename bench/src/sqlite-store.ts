@@ -93,7 +93,15 @@ const rawInserter = (db: Database.Database): ((count: number) => void) => {
       const event = newEvent();
       const stream = streams[inserted % streams.length] ?? "";
       const revision = Math.floor(inserted / streams.length);
-      insert.run(event.id, stream, revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), Date.now());
+      insert.run(
+        event.id,
+        stream,
+        revision,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+        Date.now(),
+      );
     }
   };
 };
@@ -107,7 +115,12 @@ const rawOneTransaction = (db: Database.Database, inserts: number): number => {
   return perSecond(inserts, started);
 };
 
-const rawPerTransaction = (db: Database.Database, inserts: number, perTransaction: number, maxMs = Number.POSITIVE_INFINITY): number => {
+const rawPerTransaction = (
+  db: Database.Database,
+  inserts: number,
+  perTransaction: number,
+  maxMs = Number.POSITIVE_INFINITY,
+): number => {
   const insert = rawInserter(db);
   const transaction = db.transaction(() => {
     insert(perTransaction);
@@ -143,7 +156,14 @@ const rawReadAll = (db: Database.Database): number => {
 };
 
 type RoundFigures = Record<
-  "storeAt1" | "storeAt64" | "storeReadAll" | "rawOneTransaction" | "rawAutocommit" | "rawPer64" | "rawReadAll" | "appendsPerTransaction",
+  | "storeAt1"
+  | "storeAt64"
+  | "storeReadAll"
+  | "rawOneTransaction"
+  | "rawAutocommit"
+  | "rawPer64"
+  | "rawReadAll"
+  | "appendsPerTransaction",
   number
 >;
 
@@ -173,7 +193,8 @@ const runRound = async (directory: string, round: number): Promise<RoundFigures>
     rawAutocommit,
     rawPer64,
     rawReadAll: rawRead,
-    appendsPerTransaction: (after.appendsCommitted - before.appendsCommitted) / (after.transactions - before.transactions),
+    appendsPerTransaction:
+      (after.appendsCommitted - before.appendsCommitted) / (after.transactions - before.transactions),
   };
 };
 
@@ -212,7 +233,9 @@ const format = (name: string, value: number): string =>
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = await runSqliteStoreBench();
-  console.log(`SQLite store vs raw better-sqlite3 (WAL, synchronous=FULL, single-event appends; best of ${rounds} rounds)`);
+  console.log(
+    `SQLite store vs raw better-sqlite3 (WAL, synchronous=FULL, single-event appends; best of ${rounds} rounds)`,
+  );
   console.table(Object.fromEntries(Object.entries(results).map(([name, value]) => [name, format(name, value)])));
   const ratio = results["ratio store@64 / raw one-transaction"] ?? 0;
   console.log(`store@64 / raw one-transaction = ${(ratio * 100).toFixed(1)} % (target >= 25 %)`);

@@ -25,7 +25,9 @@ describe("the embedded-ledger example", () => {
   });
 
   it("runs as a program from its build", () => {
-    const out = execFileSync(process.execPath, [join(import.meta.dirname, "../dist/main.js"), tempDb()], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, [join(import.meta.dirname, "../dist/main.js"), tempDb()], {
+      encoding: "utf8",
+    });
     expect(out).toMatch(/pre-checkout: approved/);
     expect(out).toMatch(/user 512345678 has 250 credits/);
   });

@@ -40,7 +40,11 @@ export const compareStreams = (a: string, b: string): number => (a < b ? -1 : a 
 /** SHA-256 hex over canonicalJson(["sl-anchor-v1", position, [[stream, revision, hash], ...sorted by stream]]), numbers as decimal strings. */
 export const headsDigest = (position: bigint, heads: Iterable<StreamHead>): string => {
   const sorted = [...heads].sort((a, b) => compareStreams(a.stream, b.stream));
-  const body = canonicalJson([anchorFormat, position.toString(), sorted.map((h) => [h.stream, h.revision.toString(), h.hash])]);
+  const body = canonicalJson([
+    anchorFormat,
+    position.toString(),
+    sorted.map((h) => [h.stream, h.revision.toString(), h.hash]),
+  ]);
   return createHash("sha256").update(body).digest("hex");
 };
 
@@ -90,7 +94,8 @@ const parseFile = (text: string): Result<ParsedAnchor, AnchorParseError> => {
     return invalid("the anchor file is not JSON");
   }
   const parsed = AnchorFile.safeParse(json);
-  if (!parsed.success) return invalid(`the anchor file is malformed: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ")}`);
+  if (!parsed.success)
+    return invalid(`the anchor file is malformed: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ")}`);
   const heads = parsed.data.heads.map((h) => ({ stream: h.stream, revision: BigInt(h.revision), hash: h.hash }));
   if (new Set(heads.map((h) => h.stream)).size !== heads.length) return invalid("the anchor file names a stream twice");
   const position = BigInt(parsed.data.position);
@@ -104,13 +109,20 @@ const parseFile = (text: string): Result<ParsedAnchor, AnchorParseError> => {
  * Reads an anchor: the one-line form, the heads file, or both (then they must agree). Only the heads file
  * lets verification name the stream that changed; the line alone says only that something did.
  */
-export const parseAnchor = (input: { readonly line?: string; readonly file?: string }): Result<ParsedAnchor, AnchorParseError> => {
+export const parseAnchor = (input: {
+  readonly line?: string;
+  readonly file?: string;
+}): Result<ParsedAnchor, AnchorParseError> => {
   const line = input.line === undefined ? undefined : parseLine(input.line);
   const file = input.file === undefined ? undefined : parseFile(input.file);
   if (line?.isErr() === true) return err(line.error);
   if (file?.isErr() === true) return err(file.error);
   if (file !== undefined && file.isOk()) {
-    if (line !== undefined && line.isOk() && (line.value.position !== file.value.position || line.value.digest !== file.value.digest)) {
+    if (
+      line !== undefined &&
+      line.isOk() &&
+      (line.value.position !== file.value.position || line.value.digest !== file.value.digest)
+    ) {
       return invalid("the anchor line and the anchor file describe different anchors");
     }
     return ok(file.value);
@@ -127,7 +139,11 @@ export const anchorDigest = async (store: EventStore): Promise<Result<Anchor, Au
   try {
     for await (const event of store.readAll()) {
       const hash = event.metadata.hash;
-      heads.set(event.stream, { stream: event.stream, revision: event.revision, hash: typeof hash === "string" ? hash : "" });
+      heads.set(event.stream, {
+        stream: event.stream,
+        revision: event.revision,
+        hash: typeof hash === "string" ? hash : "",
+      });
       events++;
       position = event.position;
     }

@@ -13,7 +13,13 @@ export type ExportError = AuditStoreError | InvalidRange;
 /** Receives each line without its newline; the caller writes line + "\n". Awaited before the next line. */
 export type LineWriter = (line: string) => void | Promise<void>;
 
-type StreamState = { events: number; startRevision: bigint; startPrevHash: string; headRevision: bigint; headHash: string };
+type StreamState = {
+  events: number;
+  startRevision: bigint;
+  startPrevHash: string;
+  headRevision: bigint;
+  headHash: string;
+};
 
 const hashOf = (metadata: Readonly<Record<string, unknown>>, key: "hash" | "prevHash"): string => {
   const value = metadata[key];
@@ -33,7 +39,10 @@ export const exportAudit = async (
   const from = range.from !== undefined && range.from > 1n ? range.from : undefined;
   const to = range.to;
   if (to !== undefined && (to < 0n || (from !== undefined && to < from))) {
-    return err({ type: "InvalidRange", message: `the range ends (${to.toString()}) before it starts (${(from ?? 1n).toString()})` });
+    return err({
+      type: "InvalidRange",
+      message: `the range ends (${to.toString()}) before it starts (${(from ?? 1n).toString()})`,
+    });
   }
   const digest = createHash("sha256");
   const streams = new Map<string, StreamState>();
@@ -66,7 +75,8 @@ export const exportAudit = async (
       }
     }
   } catch (error) {
-    if (error instanceof Error && error.name === "StoreUnavailableError") return err({ type: "StoreUnavailable", message: error.message });
+    if (error instanceof Error && error.name === "StoreUnavailableError")
+      return err({ type: "StoreUnavailable", message: error.message });
     throw error;
   }
   const streamSummaries: ExportStreamSummary[] = [...streams.entries()]
@@ -88,7 +98,8 @@ export const exportAudit = async (
     firstPosition: firstPosition?.toString() ?? null,
     lastPosition: lastPosition?.toString() ?? null,
     streams: streamSummaries,
-    anchor: from === undefined ? anchorLine({ position: anchorPosition, digest: headsDigest(anchorPosition, heads) }) : null,
+    anchor:
+      from === undefined ? anchorLine({ position: anchorPosition, digest: headsDigest(anchorPosition, heads) }) : null,
     digest: digest.digest("hex"),
   };
   await write(summaryLine(summary));

@@ -95,7 +95,10 @@ export class ChainChecker {
   }
 
   /** What the chain itself says, for a VerifyReport: call it last, once every problem is in. */
-  findings(): Pick<VerifyReport, "ok" | "events" | "streams" | "lastPosition" | "firstBreak" | "problems" | "problemCount"> {
+  findings(): Pick<
+    VerifyReport,
+    "ok" | "events" | "streams" | "lastPosition" | "firstBreak" | "problems" | "problemCount"
+  > {
     const problems = this.problems();
     return {
       ok: this.problemTotal === 0,
@@ -112,10 +115,15 @@ export class ChainChecker {
     const { stream, revision, position } = event;
     const at = { stream, revision, position, ...(line === undefined ? {} : { line }) };
     const anchor = this.options.anchor;
-    if (anchor !== undefined && this.headsAtAnchor === undefined && position > anchor.position) this.headsAtAnchor = this.heads();
+    if (anchor !== undefined && this.headsAtAnchor === undefined && position > anchor.position)
+      this.headsAtAnchor = this.heads();
     if (anchor !== undefined && position >= anchor.position) this.anchorReached = true;
     if (this.lastPosition !== undefined && position <= this.lastPosition) {
-      this.add({ ...at, kind: "position_order", message: `position ${position.toString()} comes after position ${this.lastPosition.toString()}` });
+      this.add({
+        ...at,
+        kind: "position_order",
+        message: `position ${position.toString()} comes after position ${this.lastPosition.toString()}`,
+      });
     }
     this.lastPosition = position;
     if (this.minPosition === undefined || position < this.minPosition) this.minPosition = position;
@@ -127,20 +135,41 @@ export class ChainChecker {
     let track = this.tracks.get(stream);
     if (track === undefined) {
       const startPrevHash = typeof prevHash === "string" ? prevHash : "";
-      track = { stream, events: 0, startRevision: revision, startPrevHash, startPosition: position, startLine: line, headRevision: revision, headHash: "" };
+      track = {
+        stream,
+        events: 0,
+        startRevision: revision,
+        startPrevHash,
+        startPosition: position,
+        startLine: line,
+        headRevision: revision,
+        headHash: "",
+      };
       this.tracks.set(stream, track);
       if (this.options.requireGenesis) this.checkGenesis(track);
     } else {
       const expected = track.headRevision + 1n;
       if (revision < expected) {
-        this.add({ ...at, kind: "revision_order", message: `revision ${revision.toString()} follows revision ${track.headRevision.toString()}` });
+        this.add({
+          ...at,
+          kind: "revision_order",
+          message: `revision ${revision.toString()} follows revision ${track.headRevision.toString()}`,
+        });
       } else if (revision > expected) {
-        this.add({ ...at, kind: "revision_gap", message: `expected revision ${expected.toString()}, found ${revision.toString()}: events are missing` });
+        this.add({
+          ...at,
+          kind: "revision_gap",
+          message: `expected revision ${expected.toString()}, found ${revision.toString()}: events are missing`,
+        });
       }
     }
 
     if (!isHash(prevHash) || !isHash(hash)) {
-      this.add({ ...at, kind: "missing_metadata", message: "metadata.prevHash and metadata.hash must both be 64 lowercase hex digits" });
+      this.add({
+        ...at,
+        kind: "missing_metadata",
+        message: "metadata.prevHash and metadata.hash must both be 64 lowercase hex digits",
+      });
     } else {
       if (track.events > 0 && prevHash !== track.headHash) {
         this.add({
@@ -174,13 +203,22 @@ export class ChainChecker {
       ...(track.startLine === undefined ? {} : { line: track.startLine }),
     };
     if (track.startRevision !== 0n) {
-      this.add({ ...at, kind: "revision_gap", message: `the stream starts at revision ${track.startRevision.toString()}, not 0: its first events are missing` });
+      this.add({
+        ...at,
+        kind: "revision_gap",
+        message: `the stream starts at revision ${track.startRevision.toString()}, not 0: its first events are missing`,
+      });
     } else if (isHash(track.startPrevHash) && track.startPrevHash !== genesisHash) {
       this.add({ ...at, kind: "prev_hash_mismatch", message: "revision 0 must have the genesis prevHash (64 zeros)" });
     }
   }
 
-  private checkAnchoredHead(stream: string, revision: bigint, hash: string, at: Omit<ChainProblem, "kind" | "message">): void {
+  private checkAnchoredHead(
+    stream: string,
+    revision: bigint,
+    hash: string,
+    at: Omit<ChainProblem, "kind" | "message">,
+  ): void {
     const anchored = this.anchoredHeads.get(stream);
     if (anchored?.revision !== revision) return;
     anchored.seen = true;

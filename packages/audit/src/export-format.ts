@@ -50,7 +50,9 @@ export const summaryLine = (summary: ExportSummary): string => JSON.stringify({ 
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
 /** A decimal string, or a JSON integer for files written by hand or by other tools. */
-const BigIntField = z.union([decimal, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]).transform((v) => BigInt(v));
+const BigIntField = z
+  .union([decimal, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+  .transform((v) => BigInt(v));
 
 export const EventLine = z.strictObject({
   position: BigIntField,

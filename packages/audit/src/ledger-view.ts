@@ -58,7 +58,11 @@ export const readLedgerView = async (store: EventStore): Promise<Result<LedgerVi
       const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
       if (!parsed.ok) {
         if (unreadable.length < unreadableEventsMax) {
-          unreadable.push({ position: recorded.position.toString(), stream: recorded.stream, message: parsed.error.message });
+          unreadable.push({
+            position: recorded.position.toString(),
+            stream: recorded.stream,
+            message: parsed.error.message,
+          });
         }
         continue;
       }
@@ -175,7 +179,8 @@ export const readLedgerView = async (store: EventStore): Promise<Result<LedgerVi
       }
     }
   } catch (error) {
-    if (error instanceof Error && error.name === "StoreUnavailableError") return err({ type: "StoreUnavailable", message: error.message });
+    if (error instanceof Error && error.name === "StoreUnavailableError")
+      return err({ type: "StoreUnavailable", message: error.message });
     throw error;
   }
   return ok({ events, payments, charges, unreadable });

@@ -16,7 +16,9 @@ type ChargeFields = {
 const message = (charge: ChargeFields, key: "successful_payment" | "refunded_payment") => ({
   update_id: 0,
   message: {
-    ...(charge.telegramUserId === undefined ? {} : { from: { id: charge.telegramUserId, is_bot: false, first_name: "reconcile" } }),
+    ...(charge.telegramUserId === undefined
+      ? {}
+      : { from: { id: charge.telegramUserId, is_bot: false, first_name: "reconcile" } }),
     [key]: {
       currency: "XTR",
       total_amount: charge.starsAmount,
@@ -28,7 +30,11 @@ const message = (charge: ChargeFields, key: "successful_payment" | "refunded_pay
 });
 
 /** The runbook's simulated webhook, carrying the update Telegram sent (or would have sent): the idempotent command path. */
-export const webhookReplay = (serviceUrl: string, charge: ChargeFields, key: "successful_payment" | "refunded_payment"): string =>
+export const webhookReplay = (
+  serviceUrl: string,
+  charge: ChargeFields,
+  key: "successful_payment" | "refunded_payment",
+): string =>
   `curl -X POST ${trimSlash(serviceUrl)}/master/webhook -H "Content-Type: application/json" ` +
   `-H "X-Telegram-Bot-Api-Secret-Token: $WEBHOOK_SECRET" -d ${shellQuote(JSON.stringify(message(charge, key)))}`;
 

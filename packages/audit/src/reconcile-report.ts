@@ -156,7 +156,9 @@ export const formatReconcileReport = (report: ReconcileReport): string => {
       `${l.charges} charges, ${l.starsReceived} Stars received (${l.starsCredited} credited); ${l.refunds} refunds, ${l.starsRefunded} Stars refunded`,
   );
   if (l.unreadable.length > 0) {
-    section(lines, "Unreadable ledger events", l.unreadable, (u) => [`position ${u.position} on ${u.stream}: ${u.message}`]);
+    section(lines, "Unreadable ledger events", l.unreadable, (u) => [
+      `position ${u.position} on ${u.stream}: ${u.message}`,
+    ]);
   }
   section(lines, "Charges Telegram has that the ledger never recorded", report.missingCharges, (m) => [
     `${m.telegramPaymentChargeId}: ${m.starsAmount} Stars from user ${m.telegramUserId === null ? "?" : String(m.telegramUserId)} on ${m.date}, ` +

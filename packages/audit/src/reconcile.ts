@@ -29,8 +29,7 @@ export type ReconcileOptions = {
 };
 
 export type ReconcileError =
-  | AuditStoreError
-  | { readonly type: "TelegramUnavailable"; readonly message: string; readonly error: BotApiError };
+  AuditStoreError | { readonly type: "TelegramUnavailable"; readonly message: string; readonly error: BotApiError };
 
 /** Correlation id on events that reconcile --apply writes, so the audit trail tells them from webhook deliveries. */
 export const reconcileCorrelationId = "reconcile";
@@ -64,7 +63,13 @@ const telegramView = (transactions: readonly StarTransaction[], complete: boolea
   for (const t of transactions) {
     if (t.source?.type === "user" && t.receiver === undefined) {
       if (!charges.has(t.id)) {
-        charges.set(t.id, { id: t.id, starsAmount: t.starsAmount, date: t.date, userId: t.source.userId, invoicePayload: t.source.invoicePayload });
+        charges.set(t.id, {
+          id: t.id,
+          starsAmount: t.starsAmount,
+          date: t.date,
+          userId: t.source.userId,
+          invoicePayload: t.source.invoicePayload,
+        });
       }
     } else if (t.receiver?.type === "user" && t.source === undefined) {
       if (!refunds.has(t.id)) refunds.set(t.id, { id: t.id, starsAmount: t.starsAmount, date: t.date });
@@ -81,7 +86,14 @@ const sum = <T>(items: Iterable<T>, amount: (item: T) => number): number => {
   return total;
 };
 
-const compare = (ledger: LedgerView, telegram: TelegramView, generatedAt: Date, apply: boolean, serviceUrl: string, applied: readonly AppliedFix[]): ReconcileReport => {
+const compare = (
+  ledger: LedgerView,
+  telegram: TelegramView,
+  generatedAt: Date,
+  apply: boolean,
+  serviceUrl: string,
+  applied: readonly AppliedFix[],
+): ReconcileReport => {
   const missingCharges: MissingCharge[] = [];
   const amountMismatches: AmountMismatch[] = [];
   for (const charge of telegram.charges.values()) {
@@ -129,12 +141,19 @@ const compare = (ledger: LedgerView, telegram: TelegramView, generatedAt: Date, 
         paymentId,
         starsAmount: refundTx.starsAmount,
         date: refundTx.date.toISOString(),
-        fix: recorded.invoicePayload === undefined ? "replay Telegram's refunded_payment update for this charge" : webhookReplay(serviceUrl, {
-          telegramPaymentChargeId: id,
-          starsAmount: recorded.starsAmount,
-          invoicePayload: recorded.invoicePayload,
-          telegramUserId: recorded.payerUserId ?? recorded.ownerUserId,
-        }, "refunded_payment"),
+        fix:
+          recorded.invoicePayload === undefined
+            ? "replay Telegram's refunded_payment update for this charge"
+            : webhookReplay(
+                serviceUrl,
+                {
+                  telegramPaymentChargeId: id,
+                  starsAmount: recorded.starsAmount,
+                  invoicePayload: recorded.invoicePayload,
+                  telegramUserId: recorded.payerUserId ?? recorded.ownerUserId,
+                },
+                "refunded_payment",
+              ),
       });
     } else if (refundTx === undefined && recorded.refunded) {
       refundsNotOnTelegram.push({
@@ -160,12 +179,16 @@ const compare = (ledger: LedgerView, telegram: TelegramView, generatedAt: Date, 
         refundedOnTelegram,
         awaitingRefund,
         fix: awaitingRefund
-          ? `the refund reactor in \`starledger serve\` retries it at start; by hand: ${refundOnTelegram(recorded)}, then record it: ${webhookReplay(serviceUrl, {
-              telegramPaymentChargeId: id,
-              starsAmount: recorded.starsAmount,
-              invoicePayload: recorded.invoicePayload ?? "",
-              telegramUserId: recorded.payerUserId,
-            }, "refunded_payment")}`
+          ? `the refund reactor in \`starledger serve\` retries it at start; by hand: ${refundOnTelegram(recorded)}, then record it: ${webhookReplay(
+              serviceUrl,
+              {
+                telegramPaymentChargeId: id,
+                starsAmount: recorded.starsAmount,
+                invoicePayload: recorded.invoicePayload ?? "",
+                telegramUserId: recorded.payerUserId,
+              },
+              "refunded_payment",
+            )}`
           : null,
       });
     }
@@ -232,7 +255,8 @@ const refundOnTelegram = (recorded: LedgerCharge): string =>
   telegramRefund(recorded.payerUserId ?? recorded.ownerUserId, recorded.telegramPaymentChargeId);
 
 const notOnTelegramFix = (recorded: LedgerCharge, serviceUrl: string): string => {
-  if (recorded.kind !== "payment") return "no credits were given for it and Telegram holds no Stars to refund; investigate who sent the update";
+  if (recorded.kind !== "payment")
+    return "no credits were given for it and Telegram holds no Stars to refund; investigate who sent the update";
   if (recorded.refunded || recorded.ownerUserId === undefined || recorded.credits === 0) {
     return "no credits remain from it; investigate who sent the update (a simulated webhook?)";
   }
@@ -244,7 +268,12 @@ const notOnTelegramFix = (recorded: LedgerCharge, serviceUrl: string): string =>
   )}`;
 };
 
-const missingCharge = (charge: TelegramCharge, ledger: LedgerView, telegram: TelegramView, serviceUrl: string): MissingCharge => {
+const missingCharge = (
+  charge: TelegramCharge,
+  ledger: LedgerView,
+  telegram: TelegramView,
+  serviceUrl: string,
+): MissingCharge => {
   const payment = charge.invoicePayload === undefined ? undefined : ledger.payments.get(charge.invoicePayload);
   const refundedOnTelegram = telegram.refunds.has(charge.id);
   const appliable = payment?.status === "PENDING" && !refundedOnTelegram;
@@ -285,7 +314,11 @@ const applyMissing = async (
   const applied: AppliedFix[] = [];
   for (const charge of missing) {
     if (!charge.appliable || charge.invoicePayload === null) continue;
-    const base = { telegramPaymentChargeId: charge.telegramPaymentChargeId, paymentId: charge.invoicePayload, starsAmount: charge.starsAmount };
+    const base = {
+      telegramPaymentChargeId: charge.telegramPaymentChargeId,
+      paymentId: charge.invoicePayload,
+      starsAmount: charge.starsAmount,
+    };
     const recorded = await ledger.recordSuccessfulPayment(
       {
         invoicePayload: charge.invoicePayload,
@@ -299,7 +332,12 @@ const applyMissing = async (
       { correlationId: reconcileCorrelationId },
     );
     if (recorded.isErr()) {
-      applied.push({ ...base, outcome: "failed", message: "message" in recorded.error ? recorded.error.message : recorded.error.type, position: null });
+      applied.push({
+        ...base,
+        outcome: "failed",
+        message: "message" in recorded.error ? recorded.error.message : recorded.error.type,
+        position: null,
+      });
       continue;
     }
     const outcome = recorded.value;
@@ -324,9 +362,15 @@ const applyMissing = async (
  */
 export const reconcile = async (options: ReconcileOptions): Promise<Result<ReconcileReport, ReconcileError>> => {
   const serviceUrl = options.serviceUrl ?? defaultServiceUrl;
-  const fetched = await options.botApi.getAllStarTransactions(options.maxPages === undefined ? {} : { maxPages: options.maxPages });
+  const fetched = await options.botApi.getAllStarTransactions(
+    options.maxPages === undefined ? {} : { maxPages: options.maxPages },
+  );
   if (fetched.isErr()) {
-    return err({ type: "TelegramUnavailable", message: `getStarTransactions failed: ${fetched.error.message}`, error: fetched.error });
+    return err({
+      type: "TelegramUnavailable",
+      message: `getStarTransactions failed: ${fetched.error.message}`,
+      error: fetched.error,
+    });
   }
   const telegram = telegramView(fetched.value.transactions, fetched.value.complete);
   const before = await readLedgerView(options.store);

@@ -12,8 +12,13 @@ export type VerifyExportOptions = {
 
 type Summary = z.output<typeof SummaryLine>["summary"];
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-const oneLine = (error: z.ZodError): string => z.prettifyError(error).replace(/\s*\n\s*/g, "; ").slice(0, 300);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const oneLine = (error: z.ZodError): string =>
+  z
+    .prettifyError(error)
+    .replace(/\s*\n\s*/g, "; ")
+    .slice(0, 300);
 
 /**
  * Checks an audit export offline: every line is an event or the one summary at the end; every stream's
@@ -45,7 +50,11 @@ export const verifyExport = async (
     }
     if (line.length > exportLineLengthMax) {
       digest.update(`${line}\n`);
-      checker.add({ line: lineNumber, kind: "malformed_line", message: `the line is longer than ${exportLineLengthMax} characters` });
+      checker.add({
+        line: lineNumber,
+        kind: "malformed_line",
+        message: `the line is longer than ${exportLineLengthMax} characters`,
+      });
       continue;
     }
     let json: unknown;
@@ -59,7 +68,12 @@ export const verifyExport = async (
       digestBeforeSummary = digest.digest("hex");
       const parsed = SummaryLine.safeParse(json);
       if (parsed.success) summary = parsed.data.summary;
-      else checker.add({ line: lineNumber, kind: "summary_malformed", message: `the summary line is malformed: ${oneLine(parsed.error)}` });
+      else
+        checker.add({
+          line: lineNumber,
+          kind: "summary_malformed",
+          message: `the summary line is malformed: ${oneLine(parsed.error)}`,
+        });
       continue;
     }
     digest.update(`${line}\n`);
@@ -73,13 +87,18 @@ export const verifyExport = async (
   }
 
   if (trailingLines > 0) {
-    checker.add({ line: firstTrailingLine, kind: "trailing_data", message: `${trailingLines} non-empty line(s) after the summary` });
+    checker.add({
+      line: firstTrailingLine,
+      kind: "trailing_data",
+      message: `${trailingLines} non-empty line(s) after the summary`,
+    });
   }
   if (summaryAt === undefined) {
     checker.add({ kind: "summary_missing", message: "no summary line: the file was truncated or its summary removed" });
   }
   const full = summary?.range.from === null;
-  if (summary !== undefined && summaryAt !== undefined) checkSummary(checker, summary, summaryAt, digestBeforeSummary, full);
+  if (summary !== undefined && summaryAt !== undefined)
+    checkSummary(checker, summary, summaryAt, digestBeforeSummary, full);
 
   const anchorCheck = checkAnchor(checker, options.anchor, summary, full);
   return {
@@ -99,7 +118,11 @@ export const verifyExport = async (
 };
 
 const checkSummary = (checker: ChainChecker, summary: Summary, line: number, digest: string, full: boolean): void => {
-  const mismatch = (kind: "summary_mismatch" | "count_mismatch" | "digest_mismatch" | "out_of_range", message: string, stream?: string): void => {
+  const mismatch = (
+    kind: "summary_mismatch" | "count_mismatch" | "digest_mismatch" | "out_of_range",
+    message: string,
+    stream?: string,
+  ): void => {
     checker.add({ line, kind, message, ...(stream === undefined ? {} : { stream }) });
   };
 
@@ -108,7 +131,10 @@ const checkSummary = (checker: ChainChecker, summary: Summary, line: number, dig
   const from = summary.range.from === null ? undefined : BigInt(summary.range.from);
   const to = summary.range.to === null ? undefined : BigInt(summary.range.to);
   if (from !== undefined && checker.minPosition !== undefined && checker.minPosition < from) {
-    mismatch("out_of_range", `position ${checker.minPosition.toString()} is before the range's start ${from.toString()}`);
+    mismatch(
+      "out_of_range",
+      `position ${checker.minPosition.toString()} is before the range's start ${from.toString()}`,
+    );
   }
   if (to !== undefined && checker.maxPosition !== undefined && checker.maxPosition > to) {
     mismatch("out_of_range", `position ${checker.maxPosition.toString()} is after the range's end ${to.toString()}`);
@@ -117,7 +143,10 @@ const checkSummary = (checker: ChainChecker, summary: Summary, line: number, dig
     mismatch("count_mismatch", `the summary counts ${summary.events} events, the file holds ${checker.events}`);
   }
   if (summary.digest !== digest) {
-    mismatch("digest_mismatch", `the lines before the summary hash to ${digest.slice(0, 16)}..., the summary says ${summary.digest.slice(0, 16)}...`);
+    mismatch(
+      "digest_mismatch",
+      `the lines before the summary hash to ${digest.slice(0, 16)}..., the summary says ${summary.digest.slice(0, 16)}...`,
+    );
   }
   const first = checker.minPosition?.toString() ?? null;
   const last = checker.lastPosition?.toString() ?? null;
@@ -131,17 +160,30 @@ const checkSummary = (checker: ChainChecker, summary: Summary, line: number, dig
   const listed = new Set<string>();
   for (const entry of summary.streams) {
     if (listed.has(entry.stream)) {
-      checker.add({ line, stream: entry.stream, kind: "summary_malformed", message: "the summary lists this stream twice" });
+      checker.add({
+        line,
+        stream: entry.stream,
+        kind: "summary_malformed",
+        message: "the summary lists this stream twice",
+      });
       continue;
     }
     listed.add(entry.stream);
     const track = checker.tracks.get(entry.stream);
     if (track === undefined) {
-      mismatch("summary_mismatch", `the summary lists ${entry.events} event(s) of this stream, the file has none`, entry.stream);
+      mismatch(
+        "summary_mismatch",
+        `the summary lists ${entry.events} event(s) of this stream, the file has none`,
+        entry.stream,
+      );
       continue;
     }
     if (entry.events !== track.events) {
-      mismatch("count_mismatch", `the summary counts ${entry.events} event(s) of this stream, the file holds ${track.events}`, entry.stream);
+      mismatch(
+        "count_mismatch",
+        `the summary counts ${entry.events} event(s) of this stream, the file holds ${track.events}`,
+        entry.stream,
+      );
     }
     if (entry.startRevision !== track.startRevision.toString() || entry.startPrevHash !== track.startPrevHash) {
       checker.add({
@@ -161,13 +203,17 @@ const checkSummary = (checker: ChainChecker, summary: Summary, line: number, dig
     }
   }
   for (const stream of checker.tracks.keys()) {
-    if (!listed.has(stream)) mismatch("summary_mismatch", "the file has events of this stream, the summary does not list it", stream);
+    if (!listed.has(stream))
+      mismatch("summary_mismatch", "the file has events of this stream, the summary does not list it", stream);
   }
 
   const position = checker.lastPosition ?? 0n;
   const expectedAnchor = full ? anchorLine({ position, digest: headsDigest(position, checker.heads()) }) : null;
   if (summary.anchor !== expectedAnchor) {
-    mismatch("summary_mismatch", `the summary's anchor ${summary.anchor ?? "null"} is not the lines' ${expectedAnchor ?? "null (a ranged export has none)"}`);
+    mismatch(
+      "summary_mismatch",
+      `the summary's anchor ${summary.anchor ?? "null"} is not the lines' ${expectedAnchor ?? "null (a ranged export has none)"}`,
+    );
   }
 };
 
@@ -180,13 +226,22 @@ const checkAnchor = (
   if (anchor === undefined) return undefined;
   const notCovered = (message: string): AnchorCheck => {
     checker.add({ kind: "anchor_not_covered", message });
-    return { anchor: anchorLine(anchor), ok: false, digestMatches: undefined, headsChecked: undefined, changedStreams: [] };
+    return {
+      anchor: anchorLine(anchor),
+      ok: false,
+      digestMatches: undefined,
+      headsChecked: undefined,
+      changedStreams: [],
+    };
   };
-  if (summary === undefined) return notCovered("without a summary the export's range is unknown, so it cannot prove the anchor");
+  if (summary === undefined)
+    return notCovered("without a summary the export's range is unknown, so it cannot prove the anchor");
   if (!full) return notCovered("a ranged export cannot prove an anchor: export from the start (no from)");
   const to = summary.range.to === null ? undefined : BigInt(summary.range.to);
   if (to !== undefined && to < anchor.position) {
-    return notCovered(`the export ends at position ${to.toString()}, before the anchor's position ${anchor.position.toString()}`);
+    return notCovered(
+      `the export ends at position ${to.toString()}, before the anchor's position ${anchor.position.toString()}`,
+    );
   }
   return checker.finishAnchor(true);
 };

@@ -107,14 +107,20 @@ export const formatProblem = (problem: ChainProblem): string => `${problem.kind}
 export const formatVerifyReport = (report: VerifyReport): string => {
   const lines: string[] = [];
   const what = report.source === "store" ? "store" : "export";
-  lines.push(`Verified ${what}: ${report.events} events in ${report.streams} streams, last position ${report.lastPosition.toString()}`);
+  lines.push(
+    `Verified ${what}: ${report.events} events in ${report.streams} streams, last position ${report.lastPosition.toString()}`,
+  );
   if (report.range !== undefined && (report.range.from !== undefined || report.range.to !== undefined)) {
-    lines.push(`Range: positions ${report.range.from?.toString() ?? "start"} to ${report.range.to?.toString() ?? "end"}`);
+    lines.push(
+      `Range: positions ${report.range.from?.toString() ?? "start"} to ${report.range.to?.toString() ?? "end"}`,
+    );
   }
   if (report.anchor !== undefined) lines.push(`Anchor: ${anchorLine(report.anchor)}`);
   if (report.anchorCheck !== undefined) {
     const check = report.anchorCheck;
-    const verdict = check.ok ? "holds" : `FAILS${check.changedStreams.length === 0 ? "" : `, changed: ${check.changedStreams.join(", ")}`}`;
+    const verdict = check.ok
+      ? "holds"
+      : `FAILS${check.changedStreams.length === 0 ? "" : `, changed: ${check.changedStreams.join(", ")}`}`;
     lines.push(`Against anchor ${check.anchor}: ${verdict}`);
   }
   if (report.ok) {
@@ -122,9 +128,12 @@ export const formatVerifyReport = (report: VerifyReport): string => {
     return lines.join("\n");
   }
   for (const problem of report.problems) lines.push(`  - ${formatProblem(problem)}`);
-  if (report.problemCount > report.problems.length) lines.push(`  ... and ${report.problemCount - report.problems.length} more`);
+  if (report.problemCount > report.problems.length)
+    lines.push(`  ... and ${report.problemCount - report.problems.length} more`);
   const first = report.firstBreak;
-  lines.push(`BROKEN: ${report.problemCount} problem${report.problemCount === 1 ? "" : "s"}; first: ${first === undefined ? "?" : formatProblem(first)}`);
+  lines.push(
+    `BROKEN: ${report.problemCount} problem${report.problemCount === 1 ? "" : "s"}; first: ${first === undefined ? "?" : formatProblem(first)}`,
+  );
   return lines.join("\n");
 };
 
@@ -148,7 +157,10 @@ export const verifyReportJson = (report: VerifyReport) => ({
   firstBreak: report.firstBreak === undefined ? null : problemJson(report.firstBreak),
   problems: report.problems.map(problemJson),
   problemCount: report.problemCount,
-  anchorCheck: report.anchorCheck === undefined ? null : { ...report.anchorCheck, changedStreams: [...report.anchorCheck.changedStreams] },
+  anchorCheck:
+    report.anchorCheck === undefined
+      ? null
+      : { ...report.anchorCheck, changedStreams: [...report.anchorCheck.changedStreams] },
   range:
     report.range === undefined
       ? null

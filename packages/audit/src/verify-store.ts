@@ -8,7 +8,8 @@ export type VerifyStoreOptions = {
   readonly anchor?: ParsedAnchor;
 };
 
-const isStoreUnavailable = (error: unknown): error is Error => error instanceof Error && error.name === "StoreUnavailableError";
+const isStoreUnavailable = (error: unknown): error is Error =>
+  error instanceof Error && error.name === "StoreUnavailableError";
 
 /**
  * Reads the whole store in global order and recomputes every stream's hash chain. Lists problems earliest
@@ -33,4 +34,5 @@ export const verifyStore = async (store: EventStore, options: VerifyStoreOptions
 };
 
 /** verifyStore with an anchor: fails, naming the stream when the heads file was given, if anything anchored changed. */
-export const verifyAgainstAnchor = (store: EventStore, anchor: ParsedAnchor): Promise<StoreVerifyReport> => verifyStore(store, { anchor });
+export const verifyAgainstAnchor = (store: EventStore, anchor: ParsedAnchor): Promise<StoreVerifyReport> =>
+  verifyStore(store, { anchor });

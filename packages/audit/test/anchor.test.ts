@@ -27,8 +27,16 @@ describe("anchors", () => {
     const anchor = await takeAnchor();
     const line = anchorLine(anchor);
     const file = anchorFileJson(anchor, scenarioNow);
-    expect(parseAnchor({ line })._unsafeUnwrap()).toEqual({ position: anchor.position, digest: anchor.digest, heads: undefined });
-    expect(parseAnchor({ file })._unsafeUnwrap()).toEqual({ position: anchor.position, digest: anchor.digest, heads: anchor.heads });
+    expect(parseAnchor({ line })._unsafeUnwrap()).toEqual({
+      position: anchor.position,
+      digest: anchor.digest,
+      heads: undefined,
+    });
+    expect(parseAnchor({ file })._unsafeUnwrap()).toEqual({
+      position: anchor.position,
+      digest: anchor.digest,
+      heads: anchor.heads,
+    });
     expect(parseAnchor({ line: `  ${line}\n`, file })._unsafeUnwrap().heads).toEqual(anchor.heads);
   });
 
@@ -37,7 +45,9 @@ describe("anchors", () => {
     const file = JSON.parse(anchorFileJson(anchor, scenarioNow)) as { heads: { hash: string }[] };
     const first = file.heads[0];
     if (first !== undefined) first.hash = "a".repeat(64);
-    expect(parseAnchor({ file: JSON.stringify(file) })._unsafeUnwrapErr().message).toContain("do not hash to its digest");
+    expect(parseAnchor({ file: JSON.stringify(file) })._unsafeUnwrapErr().message).toContain(
+      "do not hash to its digest",
+    );
   });
 
   it("refuse a line and a file that describe different anchors", async () => {

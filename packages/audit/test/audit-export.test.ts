@@ -18,7 +18,14 @@ import {
 } from "../src/index.js";
 import { copyStore, newLedger, readAllEvents, recordEveryEventType, scenarioNow } from "./support/ledger-scenario.js";
 
-type Line = { position: string; stream: string; revision: string; type: string; data: Record<string, unknown>; metadata: Record<string, unknown> };
+type Line = {
+  position: string;
+  stream: string;
+  revision: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+};
 
 const ledgerStore = async (): Promise<InMemoryEventStore> => {
   const store = new InMemoryEventStore();
@@ -28,17 +35,22 @@ const ledgerStore = async (): Promise<InMemoryEventStore> => {
 
 const exportLines = async (store: InMemoryEventStore, range: ExportRange = {}): Promise<string[]> => {
   const lines: string[] = [];
-  (await exportAudit(store, range, (line) => {
-    lines.push(line);
-  }))._unsafeUnwrap();
+  (
+    await exportAudit(store, range, (line) => {
+      lines.push(line);
+    })
+  )._unsafeUnwrap();
   return lines;
 };
 
 const parse = (line: string | undefined): Line => JSON.parse(line ?? "") as Line;
-const kinds = async (lines: readonly string[]): Promise<ProblemKind[]> => (await verifyExport(lines)).problems.map((p) => p.kind);
+const kinds = async (lines: readonly string[]): Promise<ProblemKind[]> =>
+  (await verifyExport(lines)).problems.map((p) => p.kind);
 /** Index of the line holding `stream` at `revision`. */
 const indexOf = (lines: readonly string[], stream: string, revision: number): number =>
-  lines.findIndex((l) => !l.startsWith('{"summary"') && parse(l).stream === stream && parse(l).revision === String(revision));
+  lines.findIndex(
+    (l) => !l.startsWith('{"summary"') && parse(l).stream === stream && parse(l).revision === String(revision),
+  );
 const refundedStream = "payment-11111111-1111-4111-8111-111111111111";
 
 describe("exportAudit", () => {
@@ -50,15 +62,43 @@ describe("exportAudit", () => {
     expect(lines).toHaveLength(events.length + 1);
     const first = parse(lines[0]);
     expect(first).toMatchObject({ position: "1", revision: "0", stream: events[0]?.stream, type: events[0]?.type });
-    expect(Object.keys(first)).toEqual(["position", "stream", "revision", "type", "data", "metadata", "recordedAt", "id"]);
+    expect(Object.keys(first)).toEqual([
+      "position",
+      "stream",
+      "revision",
+      "type",
+      "data",
+      "metadata",
+      "recordedAt",
+      "id",
+    ]);
 
-    const { summary } = JSON.parse(lines.at(-1) ?? "") as { summary: { events: number; digest: string; anchor: string; streams: { stream: string; events: number; headHash: string }[] } };
+    const { summary } = JSON.parse(lines.at(-1) ?? "") as {
+      summary: {
+        events: number;
+        digest: string;
+        anchor: string;
+        streams: { stream: string; events: number; headHash: string }[];
+      };
+    };
     expect(summary.events).toBe(events.length);
-    expect(summary.digest).toBe(createHash("sha256").update(lines.slice(0, -1).map((l) => `${l}\n`).join("")).digest("hex"));
+    expect(summary.digest).toBe(
+      createHash("sha256")
+        .update(
+          lines
+            .slice(0, -1)
+            .map((l) => `${l}\n`)
+            .join(""),
+        )
+        .digest("hex"),
+    );
     const anchor = (await anchorDigest(store))._unsafeUnwrap();
     expect(summary.anchor).toBe(anchorLine(anchor));
     const refunded = summary.streams.find((s) => s.stream === refundedStream);
-    expect(refunded).toMatchObject({ events: 7, headHash: events.filter((e) => e.stream === refundedStream).at(-1)?.metadata.hash });
+    expect(refunded).toMatchObject({
+      events: 7,
+      headHash: events.filter((e) => e.stream === refundedStream).at(-1)?.metadata.hash,
+    });
   });
 
   it("round-trips: an untouched export verifies offline", async () => {
@@ -66,7 +106,9 @@ describe("exportAudit", () => {
     const report = await verifyExport(lines);
     expect(report.ok).toBe(true);
     expect(report.problems).toEqual([]);
-    expect(formatVerifyReport(report).split("\n").at(-1)).toBe("OK: every hash chain is intact and the summary matches");
+    expect(formatVerifyReport(report).split("\n").at(-1)).toBe(
+      "OK: every hash chain is intact and the summary matches",
+    );
   });
 
   it("verifies a file read line by line, and tolerates CRLF line ends", async () => {
@@ -89,10 +131,19 @@ describe("exportAudit", () => {
     const lines = await exportLines(store, { from: 4n, to: 12n });
     const events = lines.slice(0, -1).map(parse);
     expect(events.map((e) => e.position)).toEqual(["4", "5", "6", "7", "8", "9", "10", "11", "12"]);
-    const { summary } = JSON.parse(lines.at(-1) ?? "") as { summary: { range: unknown; anchor: unknown; streams: { stream: string; startRevision: string; startPrevHash: string }[] } };
+    const { summary } = JSON.parse(lines.at(-1) ?? "") as {
+      summary: {
+        range: unknown;
+        anchor: unknown;
+        streams: { stream: string; startRevision: string; startPrevHash: string }[];
+      };
+    };
     expect(summary.range).toEqual({ from: "4", to: "12" });
     expect(summary.anchor).toBeNull();
-    expect(summary.streams.find((s) => s.stream === refundedStream)).toMatchObject({ startRevision: "3", startPrevHash: events[0]?.metadata.prevHash });
+    expect(summary.streams.find((s) => s.stream === refundedStream)).toMatchObject({
+      startRevision: "3",
+      startPrevHash: events[0]?.metadata.prevHash,
+    });
 
     const report = await verifyExport(lines);
     expect(report.ok).toBe(true);
@@ -116,7 +167,13 @@ describe("verifyExport catches", () => {
     const report = await verifyExport(lines);
 
     expect(report.ok).toBe(false);
-    expect(report.firstBreak).toMatchObject({ kind: "hash_mismatch", line: at + 1, stream: refundedStream, revision: 3n, position: BigInt(event.position) });
+    expect(report.firstBreak).toMatchObject({
+      kind: "hash_mismatch",
+      line: at + 1,
+      stream: refundedStream,
+      revision: 3n,
+      position: BigInt(event.position),
+    });
     expect(report.problems.map((p) => p.kind)).toEqual(["hash_mismatch", "digest_mismatch"]);
   });
 
@@ -145,7 +202,11 @@ describe("verifyExport catches", () => {
       position: String(BigInt(events.at(-1)?.position ?? "0") + 1n),
       revision: revision.toString(),
       data,
-      metadata: { ...last.metadata, prevHash, hash: eventHash({ stream: last.stream, revision, type: last.type, data, prevHash }) },
+      metadata: {
+        ...last.metadata,
+        prevHash,
+        hash: eventHash({ stream: last.stream, revision, type: last.type, data, prevHash }),
+      },
       id: "99999999-9999-4999-8999-999999999999",
     };
     lines.splice(lines.length - 1, 0, JSON.stringify(forged));
@@ -162,7 +223,9 @@ describe("verifyExport catches", () => {
   it("a copied event inserted in the middle", async () => {
     const lines = await exportLines(await ledgerStore());
     lines.splice(5, 0, lines[2] ?? "");
-    expect(await kinds(lines)).toEqual(expect.arrayContaining(["position_order", "revision_order", "prev_hash_mismatch", "digest_mismatch"]));
+    expect(await kinds(lines)).toEqual(
+      expect.arrayContaining(["position_order", "revision_order", "prev_hash_mismatch", "digest_mismatch"]),
+    );
   });
 
   it("reordered events", async () => {
@@ -175,7 +238,9 @@ describe("verifyExport catches", () => {
 
     expect(report.firstBreak).toMatchObject({ line: 4 });
     expect(report.problems).toContainEqual(expect.objectContaining({ kind: "position_order", line: 5 }));
-    expect(report.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(["revision_gap", "revision_order", "digest_mismatch"]));
+    expect(report.problems.map((p) => p.kind)).toEqual(
+      expect.arrayContaining(["revision_gap", "revision_order", "digest_mismatch"]),
+    );
   });
 
   it("a truncated stream tail", async () => {
@@ -188,7 +253,10 @@ describe("verifyExport catches", () => {
     const report = await verifyExport(lines);
 
     expect(report.ok).toBe(false);
-    expect(report.problems.filter((p) => p.stream === refundedStream).map((p) => p.kind)).toEqual(["count_mismatch", "head_mismatch"]);
+    expect(report.problems.filter((p) => p.stream === refundedStream).map((p) => p.kind)).toEqual([
+      "count_mismatch",
+      "head_mismatch",
+    ]);
     expect(report.problems.map((p) => p.kind)).toContain("digest_mismatch");
     expect(report.problems.map((p) => p.kind)).not.toContain("hash_mismatch");
   });
@@ -207,13 +275,17 @@ describe("verifyExport catches", () => {
 
   it("an edited summary head hash", async () => {
     const lines = await exportLines(await ledgerStore());
-    const { summary } = JSON.parse(lines.at(-1) ?? "") as { summary: { streams: { stream: string; headHash: string }[] } };
+    const { summary } = JSON.parse(lines.at(-1) ?? "") as {
+      summary: { streams: { stream: string; headHash: string }[] };
+    };
     const streams = summary.streams.map((s) => (s.stream === refundedStream ? { ...s, headHash: "0".repeat(64) } : s));
     lines[lines.length - 1] = JSON.stringify({ summary: { ...summary, streams } });
 
     const report = await verifyExport(lines);
 
-    expect(report.problems).toEqual([expect.objectContaining({ kind: "head_mismatch", stream: refundedStream, line: lines.length })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ kind: "head_mismatch", stream: refundedStream, line: lines.length }),
+    ]);
   });
 
   it("an edited summary digest", async () => {
@@ -267,7 +339,9 @@ describe("verifyExport against an anchor", () => {
   it("holds for a full export of an untouched store", async () => {
     const store = await ledgerStore();
     const anchor = (await anchorDigest(store))._unsafeUnwrap();
-    (await newLedger(store).adjustCredits({ userId: 7, delta: 3, reason: "later", admin: "ops", now: scenarioNow }))._unsafeUnwrap();
+    (
+      await newLedger(store).adjustCredits({ userId: 7, delta: 3, reason: "later", admin: "ops", now: scenarioNow })
+    )._unsafeUnwrap();
     const parsed = parseAnchor({ file: anchorFileJson(anchor, scenarioNow) })._unsafeUnwrap();
 
     const report = await verifyExport(await exportLines(store), { anchor: parsed });
@@ -288,13 +362,29 @@ describe("verifyExport against an anchor", () => {
       if (event.stream !== refundedStream) continue;
       const data = event.revision === "0" ? { ...event.data, credits: 1 } : event.data;
       const previous = event.revision === "0" ? String(event.metadata.prevHash) : prevHash;
-      prevHash = eventHash({ stream: event.stream, revision: BigInt(event.revision), type: event.type, data, prevHash: previous });
-      lines[i] = JSON.stringify({ ...event, data, metadata: { ...event.metadata, prevHash: previous, hash: prevHash } });
+      prevHash = eventHash({
+        stream: event.stream,
+        revision: BigInt(event.revision),
+        type: event.type,
+        data,
+        prevHash: previous,
+      });
+      lines[i] = JSON.stringify({
+        ...event,
+        data,
+        metadata: { ...event.metadata, prevHash: previous, hash: prevHash },
+      });
     }
     const forgedStore = new InMemoryEventStore();
     for (const line of lines.slice(0, -1)) {
       const e = parse(line) as Line & { id: string };
-      (await forgedStore.appendToStream(e.stream, [{ id: e.id, type: e.type, data: e.data, metadata: { schemaVersion: 1, ...e.metadata } }], "any"))._unsafeUnwrap();
+      (
+        await forgedStore.appendToStream(
+          e.stream,
+          [{ id: e.id, type: e.type, data: e.data, metadata: { schemaVersion: 1, ...e.metadata } }],
+          "any",
+        )
+      )._unsafeUnwrap();
     }
     const forgedExport = await exportLines(forgedStore);
     expect((await verifyExport(forgedExport)).ok).toBe(true);

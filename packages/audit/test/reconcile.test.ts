@@ -2,7 +2,12 @@ import { InMemoryEventStore, type EventStore, type StarsLedger } from "@starledg
 import { createBotApi, createMockBotApi, type StarTransaction } from "@starledger/telegram-adapter";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatReconcileReport, reconcile, reconcileReportJson, type ReconcileReport } from "../src/index.js";
-import { FakeBotApiServer, userCharge, userRefund, type WireStarTransaction } from "@starledger/telegram-adapter/testing";
+import {
+  FakeBotApiServer,
+  userCharge,
+  userRefund,
+  type WireStarTransaction,
+} from "@starledger/telegram-adapter/testing";
 import { newLedger, readAllEvents, scenarioNow } from "./support/ledger-scenario.js";
 
 const paymentId = (n: number): string => `00000000-0000-4000-8000-${n.toString().padStart(12, "0")}`;
@@ -18,13 +23,26 @@ const startServer = async (transactions: readonly WireStarTransaction[]) => {
   server.starTransactions = transactions;
   servers.push(server);
   await server.start();
-  return { server, botApi: createBotApi({ mode: "REAL", token: "123456:TEST-reconcile-token", apiRoot: server.root, maxRetries: 0 }) };
+  return {
+    server,
+    botApi: createBotApi({ mode: "REAL", token: "123456:TEST-reconcile-token", apiRoot: server.root, maxRetries: 0 }),
+  };
 };
 
 /** A paid 10-Star payment whose charge id is `ch-<n>`. */
 const paidPayment = async (ledger: StarsLedger, n: number, totalAmount = 10): Promise<void> => {
-  (await ledger.createPayment({ paymentId: paymentId(n), userId: 2000 + n, packageId: "pkg_100", now: scenarioNow }))._unsafeUnwrap();
-  const charge = { invoicePayload: paymentId(n), telegramPaymentChargeId: `ch-${n}`, providerPaymentChargeId: "", currency: "XTR", totalAmount, telegramUserId: 2000 + n, now: scenarioNow };
+  (
+    await ledger.createPayment({ paymentId: paymentId(n), userId: 2000 + n, packageId: "pkg_100", now: scenarioNow })
+  )._unsafeUnwrap();
+  const charge = {
+    invoicePayload: paymentId(n),
+    telegramPaymentChargeId: `ch-${n}`,
+    providerPaymentChargeId: "",
+    currency: "XTR",
+    totalAmount,
+    telegramUserId: 2000 + n,
+    now: scenarioNow,
+  };
   (await ledger.recordSuccessfulPayment(charge))._unsafeUnwrap();
 };
 
@@ -36,13 +54,17 @@ const ledgerWithLostWebhook = async (): Promise<{ store: InMemoryEventStore; led
   const store = new InMemoryEventStore();
   const ledger = newLedger(store);
   for (let n = 1; n <= paymentsCount; n++) await paidPayment(ledger, n);
-  (await ledger.createPayment({ paymentId: lostPaymentId, userId: 3000, packageId: "pkg_250", now: scenarioNow }))._unsafeUnwrap();
+  (
+    await ledger.createPayment({ paymentId: lostPaymentId, userId: 3000, packageId: "pkg_250", now: scenarioNow })
+  )._unsafeUnwrap();
   return { store, ledger };
 };
 
 /** What Telegram lists for that ledger: every charge, the lost one, a refund the ledger missed, and a charge of another amount. */
 const telegramTransactions = (): WireStarTransaction[] => [
-  ...Array.from({ length: paymentsCount }, (_, i) => userCharge(`ch-${i + 1}`, i + 1 === 7 ? 50 : 10, 2001 + i, paymentId(i + 1))),
+  ...Array.from({ length: paymentsCount }, (_, i) =>
+    userCharge(`ch-${i + 1}`, i + 1 === 7 ? 50 : 10, 2001 + i, paymentId(i + 1)),
+  ),
   userCharge("ch-lost", 25, 3000, lostPaymentId),
   userRefund("ch-5", 10, 2005),
 ];
@@ -73,14 +95,43 @@ describe("reconcile against the Bot API", () => {
         appliable: true,
       }),
     ]);
-    expect(report.missingRefunds).toEqual([expect.objectContaining({ kind: "payment", telegramPaymentChargeId: "ch-5", paymentId: paymentId(5), starsAmount: 10 })]);
+    expect(report.missingRefunds).toEqual([
+      expect.objectContaining({
+        kind: "payment",
+        telegramPaymentChargeId: "ch-5",
+        paymentId: paymentId(5),
+        starsAmount: 10,
+      }),
+    ]);
     expect(report.amountMismatches).toEqual([
-      expect.objectContaining({ kind: "payment", telegramPaymentChargeId: "ch-7", paymentId: paymentId(7), ledgerStarsAmount: 10, telegramStarsAmount: 50 }),
+      expect.objectContaining({
+        kind: "payment",
+        telegramPaymentChargeId: "ch-7",
+        paymentId: paymentId(7),
+        ledgerStarsAmount: 10,
+        telegramStarsAmount: 50,
+      }),
     ]);
     expect(report.chargesNotOnTelegram).toEqual([]);
     expect(report.refundsNotOnTelegram).toEqual([]);
-    expect(report.telegram).toEqual({ transactions: 112, complete: true, charges: 111, starsReceived: 109 * 10 + 50 + 25, refunds: 1, starsRefunded: 10, other: 0 });
-    expect(report.ledger).toMatchObject({ payments: 111, pendingPayments: 1, charges: 110, starsReceived: 1100, starsCredited: 1100, refunds: 0, starsRefunded: 0 });
+    expect(report.telegram).toEqual({
+      transactions: 112,
+      complete: true,
+      charges: 111,
+      starsReceived: 109 * 10 + 50 + 25,
+      refunds: 1,
+      starsRefunded: 10,
+      other: 0,
+    });
+    expect(report.ledger).toMatchObject({
+      payments: 111,
+      pendingPayments: 1,
+      charges: 110,
+      starsReceived: 1100,
+      starsCredited: 1100,
+      refunds: 0,
+      starsRefunded: 0,
+    });
     expect(report.applied).toEqual([]);
   });
 
@@ -88,16 +139,24 @@ describe("reconcile against the Bot API", () => {
     const { store, ledger } = await ledgerWithLostWebhook();
     const { botApi } = await startServer(telegramTransactions());
 
-    const report = (await reconcile({ store, ledger, botApi, apply: false, now, serviceUrl: "https://ledger.example/" }))._unsafeUnwrap();
+    const report = (
+      await reconcile({ store, ledger, botApi, apply: false, now, serviceUrl: "https://ledger.example/" })
+    )._unsafeUnwrap();
     const text = formatReconcileReport(report);
 
     expect(report.missingCharges[0]?.fix).toContain("starledger reconcile --apply");
     expect(report.missingRefunds[0]?.fix).toContain("curl -X POST https://ledger.example/master/webhook");
     expect(report.missingRefunds[0]?.fix).toContain('"refunded_payment":{"currency":"XTR","total_amount":10');
-    expect(report.amountMismatches[0]?.fix).toContain(`https://ledger.example/api/payments/admin/${paymentId(7)}/refund`);
+    expect(report.amountMismatches[0]?.fix).toContain(
+      `https://ledger.example/api/payments/admin/${paymentId(7)}/refund`,
+    );
     expect(text).toContain("Charges Telegram has that the ledger never recorded: 1");
-    expect(text).toContain(`ch-lost: 25 Stars from user 3000 on 2025-11-26T09:40:00.000Z, invoice_payload ${lostPaymentId} (payment PENDING)`);
-    expect(text.split("\n").at(-1)).toBe("NOT OK: 3 discrepancies (reconcile --apply records the lost payments of pending invoices)");
+    expect(text).toContain(
+      `ch-lost: 25 Stars from user 3000 on 2025-11-26T09:40:00.000Z, invoice_payload ${lostPaymentId} (payment PENDING)`,
+    );
+    expect(text.split("\n").at(-1)).toBe(
+      "NOT OK: 3 discrepancies (reconcile --apply records the lost payments of pending invoices)",
+    );
     const json = JSON.parse(reconcileReportJson(report)) as ReconcileReport;
     expect(json).toEqual(report);
   });
@@ -111,14 +170,24 @@ describe("reconcile against the Bot API", () => {
     const afterFirst = await eventCount(store);
 
     expect(first.applied).toEqual([
-      expect.objectContaining({ telegramPaymentChargeId: "ch-lost", paymentId: lostPaymentId, starsAmount: 25, outcome: "paid", position: String(afterFirst) }),
+      expect.objectContaining({
+        telegramPaymentChargeId: "ch-lost",
+        paymentId: lostPaymentId,
+        starsAmount: 25,
+        outcome: "paid",
+        position: String(afterFirst),
+      }),
     ]);
     expect(afterFirst).toBe(before + 1);
     expect(first.missingCharges).toEqual([]);
     expect(first.discrepancies).toBe(2);
     const written = (await readAllEvents(store)).at(-1);
     expect(written).toMatchObject({ type: "PaymentPaid", metadata: { correlationId: "reconcile" } });
-    expect((await ledger.getPayment(lostPaymentId))._unsafeUnwrap()).toMatchObject({ status: "PAID", paidChargeId: "ch-lost", payerUserId: 3000 });
+    expect((await ledger.getPayment(lostPaymentId))._unsafeUnwrap()).toMatchObject({
+      status: "PAID",
+      paidChargeId: "ch-lost",
+      payerUserId: 3000,
+    });
 
     const second = (await reconcile({ store, ledger, botApi, apply: true, now }))._unsafeUnwrap();
 
@@ -127,14 +196,22 @@ describe("reconcile against the Bot API", () => {
     expect(second.discrepancies).toBe(2);
 
     const lateWebhook = await ledger.recordSuccessfulPayment({
-      invoicePayload: lostPaymentId, telegramPaymentChargeId: "ch-lost", providerPaymentChargeId: "", currency: "XTR", totalAmount: 25, telegramUserId: 3000, now: scenarioNow,
+      invoicePayload: lostPaymentId,
+      telegramPaymentChargeId: "ch-lost",
+      providerPaymentChargeId: "",
+      currency: "XTR",
+      totalAmount: 25,
+      telegramUserId: 3000,
+      now: scenarioNow,
     });
     expect(lateWebhook._unsafeUnwrap().kind).toBe("duplicate");
   });
 
   it("with apply, reports ok once the only discrepancy was a lost webhook, and the second run changes nothing", async () => {
     const { store, ledger } = await ledgerWithLostWebhook();
-    const transactions = telegramTransactions().filter((t) => t.receiver === undefined).map((t) => (t.id === "ch-7" ? { ...t, amount: 10 } : t));
+    const transactions = telegramTransactions()
+      .filter((t) => t.receiver === undefined)
+      .map((t) => (t.id === "ch-7" ? { ...t, amount: 10 } : t));
     const { botApi } = await startServer(transactions);
 
     const first = (await reconcile({ store, ledger, botApi, apply: true, now }))._unsafeUnwrap();
@@ -150,13 +227,25 @@ describe("reconcile against the Bot API", () => {
 
   it("answers a Bot API failure as an error, not a report", async () => {
     const { store, ledger } = await ledgerWithLostWebhook();
-    const botApi = createBotApi({ mode: "REAL", token: "123456:TEST-reconcile-token", apiRoot: "http://127.0.0.1:9", maxRetries: 0, timeoutMs: 2_000 });
+    const botApi = createBotApi({
+      mode: "REAL",
+      token: "123456:TEST-reconcile-token",
+      apiRoot: "http://127.0.0.1:9",
+      maxRetries: 0,
+      timeoutMs: 2_000,
+    });
     const result = await reconcile({ store, ledger, botApi, apply: true, now });
     expect(result._unsafeUnwrapErr().type).toBe("TelegramUnavailable");
   });
 });
 
-const tx = (id: string, starsAmount: number, partner: "source" | "receiver", userId: number, invoicePayload?: string): StarTransaction => ({
+const tx = (
+  id: string,
+  starsAmount: number,
+  partner: "source" | "receiver",
+  userId: number,
+  invoicePayload?: string,
+): StarTransaction => ({
   id,
   starsAmount,
   nanostarAmount: 0,
@@ -170,11 +259,25 @@ describe("reconcile of extra and unmatched charges", () => {
     const store = new InMemoryEventStore();
     const ledger = newLedger(store);
     await paidPayment(ledger, 1);
-    const extra = { invoicePayload: paymentId(1), providerPaymentChargeId: "", currency: "XTR", totalAmount: 10, telegramUserId: 2001, now: scenarioNow };
+    const extra = {
+      invoicePayload: paymentId(1),
+      providerPaymentChargeId: "",
+      currency: "XTR",
+      totalAmount: 10,
+      telegramUserId: 2001,
+      now: scenarioNow,
+    };
     (await ledger.recordSuccessfulPayment({ ...extra, telegramPaymentChargeId: "ch-extra-refunded" }))._unsafeUnwrap();
     (await ledger.recordExtraChargeRefunded(paymentId(1), "ch-extra-refunded", scenarioNow))._unsafeUnwrap();
     (await ledger.recordSuccessfulPayment({ ...extra, telegramPaymentChargeId: "ch-extra-waiting" }))._unsafeUnwrap();
-    const unmatched = { invoicePayload: "stale-payload", providerPaymentChargeId: "", currency: "XTR", totalAmount: 25, telegramUserId: 2002, now: scenarioNow };
+    const unmatched = {
+      invoicePayload: "stale-payload",
+      providerPaymentChargeId: "",
+      currency: "XTR",
+      totalAmount: 25,
+      telegramUserId: 2002,
+      now: scenarioNow,
+    };
     (await ledger.recordSuccessfulPayment({ ...unmatched, telegramPaymentChargeId: "ch-unmatched" }))._unsafeUnwrap();
     (await ledger.recordUnmatchedChargeRefunded("ch-unmatched", scenarioNow))._unsafeUnwrap();
 
@@ -186,20 +289,51 @@ describe("reconcile of extra and unmatched charges", () => {
       tx("ch-extra-waiting", 10, "source", 2001, paymentId(1)),
       tx("ch-unmatched", 25, "source", 2002, "stale-payload"),
       tx("ch-unmatched", 25, "receiver", 2002),
-      { ...tx("withdrawal-1", 5, "receiver", 1), receiver: { type: "fragment", userId: undefined, invoicePayload: undefined } },
+      {
+        ...tx("withdrawal-1", 5, "receiver", 1),
+        receiver: { type: "fragment", userId: undefined, invoicePayload: undefined },
+      },
     ]);
 
     const report = (await reconcile({ store, ledger, botApi, apply: false, now }))._unsafeUnwrap();
 
     expect(report.uncreditedCharges).toEqual([
-      expect.objectContaining({ kind: "extra", telegramPaymentChargeId: "ch-extra-refunded", reason: "invoice_already_paid", onTelegram: true, refundedInLedger: true, refundedOnTelegram: true, awaitingRefund: false, fix: null }),
-      expect.objectContaining({ kind: "extra", telegramPaymentChargeId: "ch-extra-waiting", refundedInLedger: false, refundedOnTelegram: false, awaitingRefund: true }),
-      expect.objectContaining({ kind: "unmatched", telegramPaymentChargeId: "ch-unmatched", invoicePayload: "stale-payload", refundedInLedger: true, refundedOnTelegram: true, awaitingRefund: false }),
+      expect.objectContaining({
+        kind: "extra",
+        telegramPaymentChargeId: "ch-extra-refunded",
+        reason: "invoice_already_paid",
+        onTelegram: true,
+        refundedInLedger: true,
+        refundedOnTelegram: true,
+        awaitingRefund: false,
+        fix: null,
+      }),
+      expect.objectContaining({
+        kind: "extra",
+        telegramPaymentChargeId: "ch-extra-waiting",
+        refundedInLedger: false,
+        refundedOnTelegram: false,
+        awaitingRefund: true,
+      }),
+      expect.objectContaining({
+        kind: "unmatched",
+        telegramPaymentChargeId: "ch-unmatched",
+        invoicePayload: "stale-payload",
+        refundedInLedger: true,
+        refundedOnTelegram: true,
+        awaitingRefund: false,
+      }),
     ]);
     expect(report.uncreditedCharges[1]?.fix).toContain("refundStarPayment");
     expect(report.discrepancies).toBe(1);
     expect(report.telegram).toMatchObject({ charges: 4, starsReceived: 55, refunds: 2, starsRefunded: 35, other: 1 });
-    expect(report.ledger).toMatchObject({ charges: 4, starsReceived: 55, starsCredited: 10, refunds: 2, starsRefunded: 35 });
+    expect(report.ledger).toMatchObject({
+      charges: 4,
+      starsReceived: 55,
+      starsCredited: 10,
+      refunds: 2,
+      starsRefunded: 35,
+    });
     expect(formatReconcileReport(report)).toContain("ch-extra-waiting: extra (invoice_already_paid), 10 Stars");
   });
 
@@ -212,9 +346,18 @@ describe("reconcile of extra and unmatched charges", () => {
     const report = (await reconcile({ store, ledger, botApi, apply: true, now }))._unsafeUnwrap();
 
     expect(report.chargesNotOnTelegram).toEqual([
-      expect.objectContaining({ kind: "payment", telegramPaymentChargeId: "ch-1", paymentId: paymentId(1), starsAmount: 10, credits: 100, refundedInLedger: false }),
+      expect.objectContaining({
+        kind: "payment",
+        telegramPaymentChargeId: "ch-1",
+        paymentId: paymentId(1),
+        starsAmount: 10,
+        credits: 100,
+        refundedInLedger: false,
+      }),
     ]);
-    expect(report.chargesNotOnTelegram[0]?.fix).toContain('/api/credits/admin/adjust -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" -d \'{"userId":2001,"delta":-100,');
+    expect(report.chargesNotOnTelegram[0]?.fix).toContain(
+      '/api/credits/admin/adjust -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" -d \'{"userId":2001,"delta":-100,',
+    );
     expect(report.ok).toBe(false);
   });
 
@@ -222,7 +365,9 @@ describe("reconcile of extra and unmatched charges", () => {
     const store = new InMemoryEventStore();
     const ledger = newLedger(store);
     await paidPayment(ledger, 1);
-    (await ledger.createPayment({ paymentId: paymentId(2), userId: 2002, packageId: "pkg_100", now: scenarioNow }))._unsafeUnwrap();
+    (
+      await ledger.createPayment({ paymentId: paymentId(2), userId: 2002, packageId: "pkg_100", now: scenarioNow })
+    )._unsafeUnwrap();
     const botApi = createMockBotApi();
     botApi.seedStarTransactions([
       tx("ch-1", 10, "source", 2001, paymentId(1)),
@@ -236,7 +381,9 @@ describe("reconcile of extra and unmatched charges", () => {
 
     expect(await eventCount(store)).toBe(before);
     expect(report.applied).toEqual([]);
-    expect(report.missingCharges.map((m) => [m.telegramPaymentChargeId, m.paymentStatus, m.refundedOnTelegram, m.appliable])).toEqual([
+    expect(
+      report.missingCharges.map((m) => [m.telegramPaymentChargeId, m.paymentStatus, m.refundedOnTelegram, m.appliable]),
+    ).toEqual([
       ["ch-again", "PAID", false, false],
       ["ch-2", "PENDING", true, false],
     ]);
@@ -247,7 +394,9 @@ describe("reconcile of extra and unmatched charges", () => {
     const store = new InMemoryEventStore();
     const botApi = createMockBotApi();
     botApi.seedStarTransactions(Array.from({ length: 100 }, (_, i) => tx(`ch-${i}`, 1, "source", 1, "x")));
-    const report = (await reconcile({ store, ledger: newLedger(store), botApi, apply: false, now, maxPages: 1 }))._unsafeUnwrap();
+    const report = (
+      await reconcile({ store, ledger: newLedger(store), botApi, apply: false, now, maxPages: 1 })
+    )._unsafeUnwrap();
     expect(report.telegram.complete).toBe(false);
     expect(formatReconcileReport(report)).toContain("INCOMPLETE");
   });

@@ -5,7 +5,15 @@ import { eventHash } from "@starledger/core";
 import { openSqliteEventStore } from "@starledger/store-sqlite";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { anchorDigest, anchorFileJson, anchorLine, formatVerifyReport, parseAnchor, verifyAgainstAnchor, verifyStore } from "../src/index.js";
+import {
+  anchorDigest,
+  anchorFileJson,
+  anchorLine,
+  formatVerifyReport,
+  parseAnchor,
+  verifyAgainstAnchor,
+  verifyStore,
+} from "../src/index.js";
 import { newLedger, paymentIds, recordEveryEventType, scenarioNow } from "./support/ledger-scenario.js";
 
 type Row = { position: number; stream: string; revision: number; type: string; data: string; metadata: string };
@@ -49,8 +57,17 @@ const withStore = async <T>(use: (store: ReturnType<typeof openSqliteEventStore>
 const paidStream = `payment-${paymentIds.refunded}`;
 
 /** The attacker's rewrite: change one old event and recompute the hashes of it and every later event of its stream. */
-const rewriteConsistently = (db: Database.Database, stream: string, revision: number, edit: (data: Record<string, unknown>) => void): void => {
-  const rows = db.prepare<[string], Row>("SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision").all(stream);
+const rewriteConsistently = (
+  db: Database.Database,
+  stream: string,
+  revision: number,
+  edit: (data: Record<string, unknown>) => void,
+): void => {
+  const rows = db
+    .prepare<[string], Row>(
+      "SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision",
+    )
+    .all(stream);
   const update = db.prepare<[string, string, number]>("UPDATE events SET data = ?, metadata = ? WHERE position = ?");
   let prevHash: string | undefined;
   for (const row of rows) {
@@ -62,7 +79,13 @@ const rewriteConsistently = (db: Database.Database, stream: string, revision: nu
       continue;
     }
     const previous = prevHash ?? String(metadata.prevHash);
-    const hash = eventHash({ stream: row.stream, revision: BigInt(row.revision), type: row.type, data, prevHash: previous });
+    const hash = eventHash({
+      stream: row.stream,
+      revision: BigInt(row.revision),
+      type: row.type,
+      data,
+      prevHash: previous,
+    });
     update.run(JSON.stringify(data), JSON.stringify({ ...metadata, prevHash: previous, hash }), row.position);
     prevHash = hash;
   }
@@ -72,12 +95,19 @@ describe("verifyStore over an SQLite file", () => {
   it("reports an edit made directly in the file as the first broken event, with its stream, revision and position", async () => {
     await populate();
     const target = underneath((db) =>
-      db.prepare<[], Row>("SELECT position, stream, revision, type, data, metadata FROM events WHERE type = 'PaymentPaid' ORDER BY position LIMIT 1").get(),
+      db
+        .prepare<[], Row>(
+          "SELECT position, stream, revision, type, data, metadata FROM events WHERE type = 'PaymentPaid' ORDER BY position LIMIT 1",
+        )
+        .get(),
     );
     if (target === undefined) throw new Error("no PaymentPaid row");
     underneath((db) => {
       const data = JSON.parse(target.data) as Record<string, unknown>;
-      db.prepare("UPDATE events SET data = ? WHERE position = ?").run(JSON.stringify({ ...data, credits: 999_999 }), target.position);
+      db.prepare("UPDATE events SET data = ? WHERE position = ?").run(
+        JSON.stringify({ ...data, credits: 999_999 }),
+        target.position,
+      );
     });
 
     const report = await withStore((store) => verifyStore(store));
@@ -89,11 +119,19 @@ describe("verifyStore over an SQLite file", () => {
       revision: BigInt(target.revision),
       position: BigInt(target.position),
     });
-    expect(formatVerifyReport(report)).toContain(`hash_mismatch at ${target.stream}, revision ${target.revision}, position ${target.position}`);
+    expect(formatVerifyReport(report)).toContain(
+      `hash_mismatch at ${target.stream}, revision ${target.revision}, position ${target.position}`,
+    );
   });
 
   const streamRows = (stream: string): Row[] =>
-    underneath((db) => db.prepare<[string], Row>("SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision").all(stream));
+    underneath((db) =>
+      db
+        .prepare<[string], Row>(
+          "SELECT position, stream, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision",
+        )
+        .all(stream),
+    );
 
   it("catches an event deleted from the middle of a stream", async () => {
     await populate();
@@ -117,8 +155,16 @@ describe("verifyStore over an SQLite file", () => {
       // A forged copy of the first event, chained to it correctly, at the freed revision 1.
       const metadata = JSON.parse(first.metadata) as Record<string, unknown>;
       const data = JSON.parse(first.data) as Record<string, unknown>;
-      const hash = eventHash({ stream: paidStream, revision: 1n, type: first.type, data, prevHash: String(metadata.hash) });
-      db.prepare("INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, 1, ?, ?, ?, ?)").run(
+      const hash = eventHash({
+        stream: paidStream,
+        revision: 1n,
+        type: first.type,
+        data,
+        prevHash: String(metadata.hash),
+      });
+      db.prepare(
+        "INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, 1, ?, ?, ?, ?)",
+      ).run(
         crypto.randomUUID(),
         paidStream,
         first.type,
@@ -152,7 +198,11 @@ describe("verifyStore over an SQLite file", () => {
 
   it("does not catch a deleted stream tail by itself (a shorter chain is still a chain): the anchor does, below", async () => {
     await populate();
-    underneath((db) => db.prepare("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events WHERE stream = ?)").run(paidStream));
+    underneath((db) =>
+      db
+        .prepare("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events WHERE stream = ?)")
+        .run(paidStream),
+    );
     const report = await withStore((store) => verifyStore(store));
     expect(report.ok).toBe(true);
   });
@@ -167,7 +217,9 @@ describe("anchors", () => {
     await withStore(async (store) => {
       const ledger = newLedger(store);
       const now = scenarioNow;
-      (await ledger.adjustCredits({ userId: 1001, delta: -5, reason: "correction", admin: "ops", now }))._unsafeUnwrap();
+      (
+        await ledger.adjustCredits({ userId: 1001, delta: -5, reason: "correction", admin: "ops", now })
+      )._unsafeUnwrap();
       const id = "44444444-4444-4444-8444-444444444444";
       (await ledger.createPayment({ paymentId: id, userId: 1005, packageId: "pkg_100", now }))._unsafeUnwrap();
       (await ledger.refundPayment(paymentIds.paid, "ops", now))._unsafeUnwrap();
@@ -175,7 +227,12 @@ describe("anchors", () => {
 
     const report = await withStore((store) => verifyAgainstAnchor(store, parsed));
     expect(report.ok).toBe(true);
-    expect(report.anchorCheck).toMatchObject({ ok: true, digestMatches: true, headsChecked: anchor.streams, changedStreams: [] });
+    expect(report.anchorCheck).toMatchObject({
+      ok: true,
+      digestMatches: true,
+      headsChecked: anchor.streams,
+      changedStreams: [],
+    });
     expect(report.lastPosition).toBeGreaterThan(anchor.position);
   });
 
@@ -191,7 +248,10 @@ describe("anchors", () => {
     const alone = await withStore((store) => verifyStore(store));
     expect(alone.ok).toBe(true);
 
-    const withFile = parseAnchor({ line: anchorLine(anchor), file: anchorFileJson(anchor, scenarioNow) })._unsafeUnwrap();
+    const withFile = parseAnchor({
+      line: anchorLine(anchor),
+      file: anchorFileJson(anchor, scenarioNow),
+    })._unsafeUnwrap();
     const report = await withStore((store) => verifyAgainstAnchor(store, withFile));
     expect(report.ok).toBe(false);
     expect(report.anchorCheck?.changedStreams).toEqual([paidStream]);
@@ -209,7 +269,9 @@ describe("anchors", () => {
       });
     });
 
-    const report = await withStore((store) => verifyStore(store, { anchor: parseAnchor({ line: anchorLine(anchor) })._unsafeUnwrap() }));
+    const report = await withStore((store) =>
+      verifyStore(store, { anchor: parseAnchor({ line: anchorLine(anchor) })._unsafeUnwrap() }),
+    );
 
     expect(report.ok).toBe(false);
     expect(report.firstBreak?.kind).toBe("anchor_digest_mismatch");
@@ -220,12 +282,20 @@ describe("anchors", () => {
   it("catch a stream whose anchored tail was deleted", async () => {
     await populate();
     const anchor = (await withStore((store) => anchorDigest(store)))._unsafeUnwrap();
-    underneath((db) => db.prepare("DELETE FROM events WHERE stream = ? AND revision = (SELECT MAX(revision) FROM events WHERE stream = ?)").run(paidStream, paidStream));
+    underneath((db) =>
+      db
+        .prepare(
+          "DELETE FROM events WHERE stream = ? AND revision = (SELECT MAX(revision) FROM events WHERE stream = ?)",
+        )
+        .run(paidStream, paidStream),
+    );
 
     const parsed = parseAnchor({ file: anchorFileJson(anchor, scenarioNow) })._unsafeUnwrap();
     const report = await withStore((store) => verifyAgainstAnchor(store, parsed));
 
     expect(report.ok).toBe(false);
-    expect(report.problems).toContainEqual(expect.objectContaining({ kind: "anchor_head_missing", stream: paidStream }));
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ kind: "anchor_head_missing", stream: paidStream }),
+    );
   });
 });

@@ -1,7 +1,20 @@
-import { eventHash, genesisHash, InMemoryEventStore, StoreUnavailableError, type RecordedEvent } from "@starledger/core";
+import {
+  eventHash,
+  genesisHash,
+  InMemoryEventStore,
+  StoreUnavailableError,
+  type RecordedEvent,
+} from "@starledger/core";
 import { describe, expect, it } from "vitest";
 import { anchorDigest, anchorLine, formatVerifyReport, verifyReportJson, verifyStore } from "../src/index.js";
-import { copyStore, everyEventType, newLedger, readAllEvents, recordEveryEventType, withReadAll } from "./support/ledger-scenario.js";
+import {
+  copyStore,
+  everyEventType,
+  newLedger,
+  readAllEvents,
+  recordEveryEventType,
+  withReadAll,
+} from "./support/ledger-scenario.js";
 
 const storeWithEveryEventType = async (): Promise<InMemoryEventStore> => {
   const store = new InMemoryEventStore();
@@ -29,18 +42,27 @@ describe("verifyStore", () => {
     const events = await readAllEvents(await storeWithEveryEventType());
     const first = events[0] as RecordedEvent;
     expect(first.metadata.prevHash).toBe(genesisHash);
-    expect(first.metadata.hash).toBe(eventHash({ stream: first.stream, revision: 0n, type: first.type, data: first.data, prevHash: genesisHash }));
+    expect(first.metadata.hash).toBe(
+      eventHash({ stream: first.stream, revision: 0n, type: first.type, data: first.data, prevHash: genesisHash }),
+    );
   });
 
   it.each(everyEventType)("catches an edited %s event", async (type) => {
     const store = await storeWithEveryEventType();
     const target = (await readAllEvents(store)).find((e) => e.type === type) as RecordedEvent;
-    const tampered = await copyStore(store, (e) => (e.id === target.id ? { ...e, data: { ...e.data, tampered: true } } : e));
+    const tampered = await copyStore(store, (e) =>
+      e.id === target.id ? { ...e, data: { ...e.data, tampered: true } } : e,
+    );
 
     const report = await verifyStore(tampered);
 
     expect(report.ok).toBe(false);
-    expect(report.firstBreak).toMatchObject({ kind: "hash_mismatch", stream: target.stream, revision: target.revision, position: target.position });
+    expect(report.firstBreak).toMatchObject({
+      kind: "hash_mismatch",
+      stream: target.stream,
+      revision: target.revision,
+      position: target.position,
+    });
     expect(report.problemCount).toBe(1);
   });
 
@@ -49,7 +71,11 @@ describe("verifyStore", () => {
     const target = (await readAllEvents(store)).find((e) => e.type === type) as RecordedEvent;
     const tampered = await copyStore(store, (e) => (e.id === target.id ? { ...e, type: `${e.type}X` } : e));
 
-    expect((await verifyStore(tampered)).firstBreak).toMatchObject({ kind: "hash_mismatch", stream: target.stream, revision: target.revision });
+    expect((await verifyStore(tampered)).firstBreak).toMatchObject({
+      kind: "hash_mismatch",
+      stream: target.stream,
+      revision: target.revision,
+    });
   });
 
   it("names a recomputed hash that no longer links to the next event a prevHash mismatch on the next event", async () => {
@@ -59,12 +85,23 @@ describe("verifyStore", () => {
       if (e.id !== target.id) return e;
       const data = { ...e.data, credits: 1_000_000 };
       const prevHash = String(e.metadata.prevHash);
-      return { ...e, data, metadata: { ...e.metadata, hash: eventHash({ stream: e.stream, revision: e.revision, type: e.type, data, prevHash }) } };
+      return {
+        ...e,
+        data,
+        metadata: {
+          ...e.metadata,
+          hash: eventHash({ stream: e.stream, revision: e.revision, type: e.type, data, prevHash }),
+        },
+      };
     });
 
     const report = await verifyStore(tampered);
 
-    expect(report.firstBreak).toMatchObject({ kind: "prev_hash_mismatch", stream: target.stream, revision: target.revision + 1n });
+    expect(report.firstBreak).toMatchObject({
+      kind: "prev_hash_mismatch",
+      stream: target.stream,
+      revision: target.revision + 1n,
+    });
   });
 
   it("catches a deleted event", async () => {
@@ -84,7 +121,11 @@ describe("verifyStore", () => {
     const target = (await readAllEvents(store)).find((e) => e.type === "CreditsAdjusted") as RecordedEvent;
     const tampered = await copyStore(store, (e) => (e.id === target.id ? { ...e, metadata: { schemaVersion: 1 } } : e));
 
-    expect((await verifyStore(tampered)).firstBreak).toMatchObject({ kind: "missing_metadata", stream: target.stream, position: target.position });
+    expect((await verifyStore(tampered)).firstBreak).toMatchObject({
+      kind: "missing_metadata",
+      stream: target.stream,
+      position: target.position,
+    });
   });
 
   it("reports a stream that does not start at revision 0 as a revision gap", async () => {
@@ -126,14 +167,19 @@ describe("verifyStore", () => {
   it("prints a broken report with the first break last, and a JSON form without bigints", async () => {
     const store = await storeWithEveryEventType();
     const target = (await readAllEvents(store)).find((e) => e.type === "PaymentPaid") as RecordedEvent;
-    const tampered = await copyStore(store, (e) => (e.id === target.id ? { ...e, data: { ...e.data, totalAmount: 1 } } : e));
+    const tampered = await copyStore(store, (e) =>
+      e.id === target.id ? { ...e, data: { ...e.data, totalAmount: 1 } } : e,
+    );
     const report = await verifyStore(tampered);
 
     const text = formatVerifyReport(report);
     expect(text.split("\n").at(-1)).toBe(
       `BROKEN: 1 problem; first: hash_mismatch at ${target.stream}, revision ${target.revision.toString()}, position ${target.position.toString()}: ${report.firstBreak?.message ?? ""}`,
     );
-    const json = JSON.parse(JSON.stringify(verifyReportJson(report))) as { ok: boolean; firstBreak: { position: string; revision: string } };
+    const json = JSON.parse(JSON.stringify(verifyReportJson(report))) as {
+      ok: boolean;
+      firstBreak: { position: string; revision: string };
+    };
     expect(json.ok).toBe(false);
     expect(json.firstBreak.position).toBe(target.position.toString());
     expect(json.firstBreak.revision).toBe(target.revision.toString());

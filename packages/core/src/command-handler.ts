@@ -3,7 +3,13 @@ import { err, ok, type Result } from "neverthrow";
 import type { Decider } from "./decider.js";
 import { deterministicEventId, randomEventId } from "./event-ids.js";
 import type { EventStore, ExpectedRevision, NewEvent, RecordedEvent, StoreError } from "./event-store.js";
-import { currentSchemaVersion, isLedgerEventType, parseLedgerEvent, type EventParseError, type LedgerEvent } from "./events.js";
+import {
+  currentSchemaVersion,
+  isLedgerEventType,
+  parseLedgerEvent,
+  type EventParseError,
+  type LedgerEvent,
+} from "./events.js";
 import { eventHash, genesisHash } from "./hash-chain.js";
 
 /** How many times a command is re-read and re-decided after losing an optimistic-concurrency race. */
@@ -42,7 +48,8 @@ export type CommandHandlerOptions = {
   readonly retryPause?: (attempt: number) => Promise<void>;
 };
 
-const jitteredPause = (attempt: number): Promise<void> => sleep(Math.random() * maxRetryJitterMs * Math.min(attempt + 1, 4));
+const jitteredPause = (attempt: number): Promise<void> =>
+  sleep(Math.random() * maxRetryJitterMs * Math.min(attempt + 1, 4));
 
 /** Read, decide, append with the expected revision; on a concurrency conflict re-read and retry (bounded). */
 export class CommandHandler {
@@ -99,7 +106,12 @@ export class CommandHandler {
       }
       if (appended.isOk()) {
         const next = events.reduce(decider.evolve, state);
-        return ok({ state: next, newEvents: events, position: appended.value.position, revision: appended.value.nextRevision });
+        return ok({
+          state: next,
+          newEvents: events,
+          position: appended.value.position,
+          revision: appended.value.nextRevision,
+        });
       }
       if (appended.error.type !== "ConcurrencyError") return err(appended.error);
       await this.retryPause(attempt);

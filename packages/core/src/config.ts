@@ -19,7 +19,10 @@ const duration = (example: string) =>
   z.string().transform((text, ctx) => {
     const ms = parseDurationMs(text);
     if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: "custom", message: `expected a positive duration like "${example}", "30m", "45s" or milliseconds` });
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a positive duration like "${example}", "30m", "45s" or milliseconds`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -38,7 +41,16 @@ const positiveInt = (what: string) =>
     .transform(Number)
     .refine((n) => Number.isSafeInteger(n) && n > 0, { message: `expected a positive whole number (${what})` });
 
-const storeSchemes = ["sqlite:", "postgres://", "postgresql://", "esdb://", "esdb+discover://", "kurrentdb://", "kurrentdb+discover://", "memory:"];
+const storeSchemes = [
+  "sqlite:",
+  "postgres://",
+  "postgresql://",
+  "esdb://",
+  "esdb+discover://",
+  "kurrentdb://",
+  "kurrentdb+discover://",
+  "memory:",
+];
 
 /** The single list of settings. Every value is read from the environment as a string. */
 export const ConfigSchema = z.object({
@@ -50,7 +62,9 @@ export const ConfigSchema = z.object({
   STARS_TO_CREDITS_RATE: positiveInt("credits per Star").default(defaultStarsToCreditsRate),
   WEBHOOK_SECRET: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,256}$/, { message: "expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token rule)" })
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, {
+      message: "expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token rule)",
+    })
     .optional(),
   ALLOW_INSECURE_WEBHOOK: flag.default(false),
   EVENT_STORE_URL: z
@@ -111,7 +125,11 @@ export type ConfigError = {
 
 const secretNames = new Set(["MASTER_BOT_TOKEN", "WEBHOOK_SECRET", "AUTH_SECRET"]);
 const shown = (name: string, value: string | undefined): string =>
-  value === undefined ? "nothing" : secretNames.has(name) ? `a value of ${value.length} characters` : JSON.stringify(value);
+  value === undefined
+    ? "nothing"
+    : secretNames.has(name)
+      ? `a value of ${value.length} characters`
+      : JSON.stringify(value);
 
 /** Parse settings from an environment. Empty strings count as unset. */
 export const parseConfig = (env: Readonly<Record<string, string | undefined>>): Result<Config, ConfigError> => {

@@ -21,7 +21,12 @@ export type CreditAccountError = { readonly type: "InvalidAdjustment"; readonly 
 /** The stream holds only manual adjustments; purchases live on payment streams. */
 export type CreditAccount = { readonly adjustmentsTotal: number; readonly adjustmentCount: number };
 
-export const creditAccountDecider: Decider<CreditAccountCommand, CreditAccountEvent, CreditAccount, CreditAccountError> = {
+export const creditAccountDecider: Decider<
+  CreditAccountCommand,
+  CreditAccountEvent,
+  CreditAccount,
+  CreditAccountError
+> = {
   initialState: { adjustmentsTotal: 0, adjustmentCount: 0 },
   evolve: (state, event) => ({
     adjustmentsTotal: state.adjustmentsTotal + event.data.delta,
@@ -30,7 +35,8 @@ export const creditAccountDecider: Decider<CreditAccountCommand, CreditAccountEv
   decide: (command): Result<CreditAccountEvent[], CreditAccountError> => {
     const { userId, delta, reason, admin, now } = command.data;
     if (delta === 0) return err({ type: "InvalidAdjustment", message: "delta must not be zero" });
-    if (!Number.isSafeInteger(delta)) return err({ type: "InvalidAdjustment", message: "delta must be a whole number of credits" });
+    if (!Number.isSafeInteger(delta))
+      return err({ type: "InvalidAdjustment", message: "delta must be a whole number of credits" });
     if (reason.trim() === "") return err({ type: "InvalidAdjustment", message: "reason is required" });
     return ok([{ type: "CreditsAdjusted", data: { userId, delta, reason: reason.trim(), admin, adjustedAt: now } }]);
   },

@@ -5,7 +5,10 @@ import { createHash, randomUUID } from "node:crypto";
  * carries a natural key (a charge id) always produces the same event ids, so a retried append is recognisable.
  */
 export const deterministicEventId = (stream: string, key: string, index: number): string => {
-  const bytes = createHash("sha1").update(`starledger\u0000${stream}\u0000${key}\u0000${index}`).digest().subarray(0, 16);
+  const bytes = createHash("sha1")
+    .update(`starledger\u0000${stream}\u0000${key}\u0000${index}`)
+    .digest()
+    .subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString("hex");

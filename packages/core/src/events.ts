@@ -112,8 +112,7 @@ const UnmatchedChargeRefundedData = z.object({
   refundedAt: Timestamp,
 });
 
-const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.object({ type: z.literal(type), data });
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.object({ type: z.literal(type), data });
 
 export const PaymentCreated = event("PaymentCreated", PaymentCreatedData);
 export const InvoiceIssued = event("InvoiceIssued", InvoiceIssuedData);
@@ -186,7 +185,9 @@ const dataSchemaByType = Object.fromEntries(
 export const ledgerEventDataJsonSchemas = (): Record<LedgerEventType, Record<string, unknown>> =>
   Object.fromEntries(
     Object.entries(dataSchemaByType).map(([type, schema]) => {
-      const { $schema: _dialect, ...jsonSchema }: Record<string, unknown> = z.toJSONSchema(schema, { target: "draft-07" });
+      const { $schema: _dialect, ...jsonSchema }: Record<string, unknown> = z.toJSONSchema(schema, {
+        target: "draft-07",
+      });
       return [type, jsonSchema];
     }),
   ) as Record<LedgerEventType, Record<string, unknown>>;
@@ -213,7 +214,10 @@ export const parseLedgerEvent = (
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
     return {
       ok: false,
-      error: { type: "EventParseError", message: `${type} has schema version ${schemaVersion}, this build reads 1..${current}` },
+      error: {
+        type: "EventParseError",
+        message: `${type} has schema version ${schemaVersion}, this build reads 1..${current}`,
+      },
     };
   }
   let upcast = data;

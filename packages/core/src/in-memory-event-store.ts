@@ -81,7 +81,8 @@ export class InMemoryEventStore implements EventStore {
       },
       stream,
     );
-    if (replay.kind === "conflict") return Promise.resolve(err({ type: "DuplicateEventId", stream, eventId: replay.eventId }));
+    if (replay.kind === "conflict")
+      return Promise.resolve(err({ type: "DuplicateEventId", stream, eventId: replay.eventId }));
     if (replay.kind === "replay") {
       const last = existing[Number(replay.lastRevision)];
       if (last === undefined) throw new Error("unreachable: replayed event missing");

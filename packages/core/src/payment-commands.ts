@@ -15,7 +15,10 @@ export const CreatePayment = command(
     now: Timestamp,
   }),
 );
-export const RecordInvoiceIssued = command("RecordInvoiceIssued", z.object({ invoiceLink: z.string().min(1), now: Timestamp }));
+export const RecordInvoiceIssued = command(
+  "RecordInvoiceIssued",
+  z.object({ invoiceLink: z.string().min(1), now: Timestamp }),
+);
 export const RecordInvoiceCreationFailed = command(
   "RecordInvoiceCreationFailed",
   z.object({ message: z.string(), now: Timestamp }),

@@ -106,7 +106,10 @@ const createPayment = (command: PaymentCommandOf<"CreatePayment">["data"], state
     // The same creation again (a retried request with the same idempotency key) changes nothing.
     return same
       ? none
-      : err({ type: "PaymentAlreadyExists", message: `Payment ${command.paymentId} already exists with different details` });
+      : err({
+          type: "PaymentAlreadyExists",
+          message: `Payment ${command.paymentId} already exists with different details`,
+        });
   }
   return ok([
     {
@@ -124,7 +127,12 @@ const createPayment = (command: PaymentCommandOf<"CreatePayment">["data"], state
   ]);
 };
 
-const failed = (payment: ExistingPayment, reason: FailureReason, message: string, now: string): EventOf<"PaymentFailed"> => ({
+const failed = (
+  payment: ExistingPayment,
+  reason: FailureReason,
+  message: string,
+  now: string,
+): EventOf<"PaymentFailed"> => ({
   type: "PaymentFailed",
   data: { paymentId: payment.paymentId, reason, message, failedAt: now },
 });
@@ -139,7 +147,12 @@ const recordInvoiceIssued = (command: PaymentCommandOf<"RecordInvoiceIssued">["d
   if (state.status === "NONE") return err(paymentNotFound());
   if (state.invoiceLink === command.invoiceLink) return none;
   if (state.status !== "PENDING" || state.invoiceLink !== undefined) return err(notPending(state));
-  return ok([{ type: "InvoiceIssued", data: { paymentId: state.paymentId, invoiceLink: command.invoiceLink, issuedAt: command.now } }]);
+  return ok([
+    {
+      type: "InvoiceIssued",
+      data: { paymentId: state.paymentId, invoiceLink: command.invoiceLink, issuedAt: command.now },
+    },
+  ]);
 };
 
 const recordInvoiceCreationFailed = (
@@ -212,11 +225,17 @@ const recordSuccessfulPayment = (
     case "PENDING":
       if (command.currency !== starsCurrency) {
         const message = `Charged ${command.totalAmount} ${command.currency}, expected ${state.starsAmount} ${starsCurrency}`;
-        return ok([failed(state, "currency_mismatch", message, command.now), uncredited(state, "currency_mismatch", command)]);
+        return ok([
+          failed(state, "currency_mismatch", message, command.now),
+          uncredited(state, "currency_mismatch", command),
+        ]);
       }
       if (command.totalAmount !== state.starsAmount) {
         const message = `Charged ${command.totalAmount} Stars, expected ${state.starsAmount}`;
-        return ok([failed(state, "amount_mismatch", message, command.now), uncredited(state, "amount_mismatch", command)]);
+        return ok([
+          failed(state, "amount_mismatch", message, command.now),
+          uncredited(state, "amount_mismatch", command),
+        ]);
       }
       return ok([
         {
@@ -258,25 +277,33 @@ const refunded = (
   };
 };
 
-const extraChargeRefunded = (
-  payment: ExistingPayment,
-  chargeId: string,
-  now: string,
-): Decision => {
+const extraChargeRefunded = (payment: ExistingPayment, chargeId: string, now: string): Decision => {
   const charge = payment.uncreditedCharges.get(chargeId);
   if (charge === undefined) {
-    return err({ type: "UnknownCharge", telegramPaymentChargeId: chargeId, message: `No charge ${chargeId} on this payment` });
+    return err({
+      type: "UnknownCharge",
+      telegramPaymentChargeId: chargeId,
+      message: `No charge ${chargeId} on this payment`,
+    });
   }
   if (charge.refunded) return none;
   return ok([
     {
       type: "ExtraChargeRefunded",
-      data: { paymentId: payment.paymentId, telegramPaymentChargeId: chargeId, totalAmount: charge.totalAmount, refundedAt: now },
+      data: {
+        paymentId: payment.paymentId,
+        telegramPaymentChargeId: chargeId,
+        totalAmount: charge.totalAmount,
+        refundedAt: now,
+      },
     },
   ]);
 };
 
-const recordRefundedPayment = (command: PaymentCommandOf<"RecordRefundedPayment">["data"], state: Payment): Decision => {
+const recordRefundedPayment = (
+  command: PaymentCommandOf<"RecordRefundedPayment">["data"],
+  state: Payment,
+): Decision => {
   if (state.status === "NONE") return err(paymentNotFound());
   if (state.paidChargeId === command.telegramPaymentChargeId) {
     return state.status === "REFUNDED" ? none : ok([refunded(state, "telegram", command.now)]);
@@ -288,7 +315,11 @@ const refundPayment = (command: PaymentCommandOf<"RefundPayment">["data"], state
   if (state.status === "NONE") return err(paymentNotFound());
   if (state.status === "REFUNDED") return err({ type: "PaymentAlreadyRefunded", message: "Payment already refunded" });
   if (state.status !== "PAID") {
-    return err({ type: "PaymentNotPaid", status: state.status, message: `Payment is ${state.status}, only a PAID payment can be refunded` });
+    return err({
+      type: "PaymentNotPaid",
+      status: state.status,
+      message: `Payment is ${state.status}, only a PAID payment can be refunded`,
+    });
   }
   return ok([refunded(state, "admin", command.now, command.admin)]);
 };

@@ -1,8 +1,19 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
-import { CommandHandler, type CommandContext, type CommandHandlerOptions, type HandlerError } from "./command-handler.js";
+import {
+  CommandHandler,
+  type CommandContext,
+  type CommandHandlerOptions,
+  type HandlerError,
+} from "./command-handler.js";
 import { creditAccountDecider, type CreditAccountError } from "./credit-account-decider.js";
-import { findPackageById, findPackageByStars, validPackageIds, validStarsAmounts, type CreditPackage } from "./credit-packages.js";
+import {
+  findPackageById,
+  findPackageByStars,
+  validPackageIds,
+  validStarsAmounts,
+  type CreditPackage,
+} from "./credit-packages.js";
 import type { EventStore } from "./event-store.js";
 import type { EventParseError, PaymentEvent } from "./events.js";
 import { paymentDecider, type ExistingPayment } from "./payment-decider.js";
@@ -53,7 +64,8 @@ export class StarsLedger {
     const rate = this.settings.starsToCreditsRate;
     if (request.packageId !== undefined) {
       const found = findPackageById(request.packageId, rate);
-      if (found !== undefined && (request.starsAmount === undefined || request.starsAmount === found.starsAmount)) return ok(found);
+      if (found !== undefined && (request.starsAmount === undefined || request.starsAmount === found.starsAmount))
+        return ok(found);
       return err({
         type: "UnknownPackage",
         message:
@@ -96,20 +108,39 @@ export class StarsLedger {
       },
       context,
     );
-    return handled.map((h) => ({ payment: existingOrThrow(h.state), created: h.newEvents.length > 0, position: h.position }));
+    return handled.map((h) => ({
+      payment: existingOrThrow(h.state),
+      created: h.newEvents.length > 0,
+      position: h.position,
+    }));
   }
 
   recordInvoiceIssued(paymentId: string, invoiceLink: string, now: Date, context: CommandContext = {}) {
-    return this.onPayment(paymentId, { type: "RecordInvoiceIssued", data: { invoiceLink, now: now.toISOString() } }, context);
+    return this.onPayment(
+      paymentId,
+      { type: "RecordInvoiceIssued", data: { invoiceLink, now: now.toISOString() } },
+      context,
+    );
   }
 
   recordInvoiceCreationFailed(paymentId: string, message: string, now: Date, context: CommandContext = {}) {
-    return this.onPayment(paymentId, { type: "RecordInvoiceCreationFailed", data: { message, now: now.toISOString() } }, context);
+    return this.onPayment(
+      paymentId,
+      { type: "RecordInvoiceCreationFailed", data: { message, now: now.toISOString() } },
+      context,
+    );
   }
 
   /** Ok when the pre-checkout may be approved; a PreCheckoutRefused error carries the user-facing message. */
   async answerPreCheckout(
-    input: { invoicePayload: string; queryId: string; telegramUserId: number; currency: string; totalAmount: number; now: Date },
+    input: {
+      invoicePayload: string;
+      queryId: string;
+      telegramUserId: number;
+      currency: string;
+      totalAmount: number;
+      now: Date;
+    },
     context: CommandContext = {},
   ): Promise<Result<{ payment: ExistingPayment } & Written, LedgerError>> {
     if (!isPaymentId(input.invoicePayload)) return err(preCheckoutRefused("payment_not_found"));
@@ -159,7 +190,9 @@ export class StarsLedger {
         const position = handled.value.position;
         const written = handled.value.newEvents;
         if (written.length === 0) return ok({ kind: "duplicate", payment, position });
-        const extra = written.find((e): e is Extract<PaymentEvent, { type: "ExtraChargeReceived" }> => e.type === "ExtraChargeReceived");
+        const extra = written.find(
+          (e): e is Extract<PaymentEvent, { type: "ExtraChargeReceived" }> => e.type === "ExtraChargeReceived",
+        );
         if (extra !== undefined) return ok({ kind: "uncredited", payment, reason: extra.data.reason, position });
         return ok({ kind: "paid", payment, position });
       }
@@ -184,7 +217,10 @@ export class StarsLedger {
       const handled = await this.handler.handle(
         paymentDecider,
         paymentStream(input.invoicePayload),
-        { type: "RecordRefundedPayment", data: { telegramPaymentChargeId: input.telegramPaymentChargeId, now: input.now.toISOString() } },
+        {
+          type: "RecordRefundedPayment",
+          data: { telegramPaymentChargeId: input.telegramPaymentChargeId, now: input.now.toISOString() },
+        },
         refundContext,
       );
       if (handled.isOk()) return ok({ position: handled.value.position });
@@ -207,7 +243,12 @@ export class StarsLedger {
       .map(() => loaded.value);
   }
 
-  recordExtraChargeRefunded(paymentId: string, telegramPaymentChargeId: string, now: Date, context: CommandContext = {}) {
+  recordExtraChargeRefunded(
+    paymentId: string,
+    telegramPaymentChargeId: string,
+    now: Date,
+    context: CommandContext = {},
+  ) {
     return this.onPayment(
       paymentId,
       { type: "RecordExtraChargeRefunded", data: { telegramPaymentChargeId, now: now.toISOString() } },

@@ -19,17 +19,33 @@ export const RecordUnmatchedChargeRefunded = z.object({
   type: z.literal("RecordUnmatchedChargeRefunded"),
   data: z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
 });
-export const UnmatchedChargeCommand = z.discriminatedUnion("type", [RecordUnmatchedCharge, RecordUnmatchedChargeRefunded]);
+export const UnmatchedChargeCommand = z.discriminatedUnion("type", [
+  RecordUnmatchedCharge,
+  RecordUnmatchedChargeRefunded,
+]);
 export type UnmatchedChargeCommand = z.infer<typeof UnmatchedChargeCommand>;
 
-export type UnmatchedChargeError = { readonly type: "UnknownCharge"; readonly telegramPaymentChargeId: string; readonly message: string };
+export type UnmatchedChargeError = {
+  readonly type: "UnknownCharge";
+  readonly telegramPaymentChargeId: string;
+  readonly message: string;
+};
 
 /** A charge whose invoice_payload names no payment: recorded so it is never silently kept, then refunded. */
 export type UnmatchedCharge =
   | { readonly status: "NONE" }
-  | { readonly status: "RECEIVED" | "REFUNDED"; readonly totalAmount: number; readonly telegramUserId: number | undefined };
+  | {
+      readonly status: "RECEIVED" | "REFUNDED";
+      readonly totalAmount: number;
+      readonly telegramUserId: number | undefined;
+    };
 
-export const unmatchedChargeDecider: Decider<UnmatchedChargeCommand, UnmatchedChargeEvent, UnmatchedCharge, UnmatchedChargeError> = {
+export const unmatchedChargeDecider: Decider<
+  UnmatchedChargeCommand,
+  UnmatchedChargeEvent,
+  UnmatchedCharge,
+  UnmatchedChargeError
+> = {
   initialState: { status: "NONE" },
   evolve: (state, event) => {
     switch (event.type) {
@@ -56,7 +72,11 @@ export const unmatchedChargeDecider: Decider<UnmatchedChargeCommand, UnmatchedCh
       case "RecordUnmatchedChargeRefunded": {
         const chargeId = command.data.telegramPaymentChargeId;
         if (state.status === "NONE") {
-          return err({ type: "UnknownCharge", telegramPaymentChargeId: chargeId, message: `No unmatched charge ${chargeId}` });
+          return err({
+            type: "UnknownCharge",
+            telegramPaymentChargeId: chargeId,
+            message: `No unmatched charge ${chargeId}`,
+          });
         }
         if (state.status === "REFUNDED") return ok([]);
         return ok([

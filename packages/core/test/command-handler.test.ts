@@ -52,7 +52,9 @@ describe("the command handler", () => {
     let prevHash = genesisHash;
     for (const e of events) {
       expect(e.metadata.prevHash).toBe(prevHash);
-      expect(e.metadata.hash).toBe(eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }));
+      expect(e.metadata.hash).toBe(
+        eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }),
+      );
       expect(e.metadata.schemaVersion).toBe(1);
       prevHash = e.metadata.hash ?? "";
     }
@@ -74,7 +76,9 @@ describe("the command handler", () => {
     const store = new InMemoryEventStore();
     const ledger = new StarsLedger(store, settings);
     (await ledger.createPayment({ paymentId, userId: 7, starsAmount: 10, now }))._unsafeUnwrap();
-    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.recordSuccessfulPayment(charge(`c${i}`))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ledger.recordSuccessfulPayment(charge(`c${i}`))),
+    );
     expect(outcomes.filter((o) => o._unsafeUnwrap().kind === "paid")).toHaveLength(1);
     expect(outcomes.filter((o) => o._unsafeUnwrap().kind === "uncredited")).toHaveLength(19);
     const events = (await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events;
@@ -91,7 +95,15 @@ describe("the command handler", () => {
     const handler = new CommandHandler(alwaysLosing, { retryPause: () => Promise.resolve() });
     const result = await handler.handle(paymentDecider, paymentStream(paymentId), {
       type: "CreatePayment",
-      data: { paymentId, userId: 7, packageId: "pkg_100", starsAmount: 10, credits: 100, expiresAt: "2026-11-27T10:00:00.000Z", now: now.toISOString() },
+      data: {
+        paymentId,
+        userId: 7,
+        packageId: "pkg_100",
+        starsAmount: 10,
+        credits: 100,
+        expiresAt: "2026-11-27T10:00:00.000Z",
+        now: now.toISOString(),
+      },
     });
     expect(result._unsafeUnwrapErr()).toMatchObject({ type: "RetriesExhausted" });
     expect(attempts).toBe(maxAppendRetries + 1);
@@ -105,7 +117,9 @@ describe("the command handler", () => {
       intercepting(store, () => Promise.resolve(err({ type: "StoreUnavailable", message: "database is down" }))),
       settings,
     );
-    expect((await down.recordSuccessfulPayment(charge("c1")))._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable" });
+    expect((await down.recordSuccessfulPayment(charge("c1")))._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+    });
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toHaveLength(1);
   });
 
@@ -116,12 +130,15 @@ describe("the command handler", () => {
       const ledger = new StarsLedger(store, settings);
       await store.appendToStream(
         paymentStream(paymentId),
-        [(await first.readStream(paymentStream(paymentId)))._unsafeUnwrap().events[0] ?? (await seed(ledger))].filter((e) => e !== null),
+        [(await first.readStream(paymentStream(paymentId)))._unsafeUnwrap().events[0] ?? (await seed(ledger))].filter(
+          (e) => e !== null,
+        ),
         "any",
       );
       (await ledger.recordSuccessfulPayment(charge("c1")))._unsafeUnwrap();
     }
-    const ids = async (store: InMemoryEventStore) => (await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events.map((e) => e.id);
+    const ids = async (store: InMemoryEventStore) =>
+      (await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events.map((e) => e.id);
     expect((await ids(first))[1]).toBe((await ids(second))[1]);
   });
 
@@ -130,7 +147,14 @@ describe("the command handler", () => {
     (
       await store.appendToStream(
         paymentStream(paymentId),
-        [{ id: crypto.randomUUID(), type: "CreditsAdjusted", data: { userId: 1, delta: 1, reason: "r", admin: "a", adjustedAt: now.toISOString() }, metadata: { schemaVersion: 1 } }],
+        [
+          {
+            id: crypto.randomUUID(),
+            type: "CreditsAdjusted",
+            data: { userId: 1, delta: 1, reason: "r", admin: "a", adjustedAt: now.toISOString() },
+            metadata: { schemaVersion: 1 },
+          },
+        ],
         "no_stream",
       )
     )._unsafeUnwrap();
@@ -163,7 +187,9 @@ describe("the ledger's routing rules", () => {
     const store = new InMemoryEventStore();
     const ledger = new StarsLedger(store, settings);
     (await ledger.recordSuccessfulPayment({ ...charge("u1"), invoicePayload: "junk" }))._unsafeUnwrap();
-    (await ledger.recordRefundedPayment({ invoicePayload: "junk", telegramPaymentChargeId: "u1", now }))._unsafeUnwrap();
+    (
+      await ledger.recordRefundedPayment({ invoicePayload: "junk", telegramPaymentChargeId: "u1", now })
+    )._unsafeUnwrap();
     const events = (await store.readStream("unmatched-charge-u1"))._unsafeUnwrap().events;
     expect(events.map((e) => e.type)).toEqual(["UnmatchedChargeReceived", "UnmatchedChargeRefunded"]);
   });
@@ -171,13 +197,23 @@ describe("the ledger's routing rules", () => {
   it("a Stars amount with no package is refused with the valid amounts listed", async () => {
     const ledger = new StarsLedger(new InMemoryEventStore(), settings);
     const refused = await ledger.createPayment({ paymentId, userId: 7, starsAmount: 11, now });
-    expect(refused._unsafeUnwrapErr()).toEqual({ type: "UnknownPackage", message: "No package costs 11 Stars. Valid starsAmount values: 10, 25, 50, 100" });
+    expect(refused._unsafeUnwrapErr()).toEqual({
+      type: "UnknownPackage",
+      message: "No package costs 11 Stars. Valid starsAmount values: 10, 25, 50, 100",
+    });
     const unknown = await ledger.createPayment({ paymentId, userId: 7, packageId: "pkg_7", now });
-    expect(unknown._unsafeUnwrapErr()).toMatchObject({ type: "UnknownPackage", message: expect.stringContaining("pkg_100, pkg_250, pkg_500, pkg_1000") as unknown });
+    expect(unknown._unsafeUnwrapErr()).toMatchObject({
+      type: "UnknownPackage",
+      message: expect.stringContaining("pkg_100, pkg_250, pkg_500, pkg_1000") as unknown,
+    });
   });
 
   it("a payment's expiry is its creation time plus the configured TTL, and credits follow the rate", async () => {
-    const ledger = new StarsLedger(new InMemoryEventStore(), { ...settings, starsToCreditsRate: 3, paymentTtlMs: 60_000 });
+    const ledger = new StarsLedger(new InMemoryEventStore(), {
+      ...settings,
+      starsToCreditsRate: 3,
+      paymentTtlMs: 60_000,
+    });
     const created = (await ledger.createPayment({ paymentId, userId: 7, packageId: "pkg_250", now }))._unsafeUnwrap();
     expect(created.payment).toMatchObject({ starsAmount: 25, credits: 75, expiresAt: "2026-11-26T10:01:00.000Z" });
   });

@@ -45,14 +45,21 @@ describe("configuration", () => {
     expect(error.problems).toContain('PAYMENT_MODE: expected "REAL" or "MOCK", got "LIVE"');
     expect(error.problems).toContain('PORT: expected a port number 0-65535, got "80a"');
     expect(error.problems.find((p) => p.startsWith("STARS_TO_CREDITS_RATE:"))).toContain('got "-3"');
-    expect(error.problems.find((p) => p.startsWith("PAYMENT_TTL:"))).toMatch(/expected a positive duration.*got "soon"/);
-    expect(error.problems.find((p) => p.startsWith("EVENT_STORE_URL:"))).toMatch(/sqlite:.*postgres:\/\/.*esdb:\/\/.*kurrentdb:\/\/.*memory:.*got "mysql:\/\/x"/);
+    expect(error.problems.find((p) => p.startsWith("PAYMENT_TTL:"))).toMatch(
+      /expected a positive duration.*got "soon"/,
+    );
+    expect(error.problems.find((p) => p.startsWith("EVENT_STORE_URL:"))).toMatch(
+      /sqlite:.*postgres:\/\/.*esdb:\/\/.*kurrentdb:\/\/.*memory:.*got "mysql:\/\/x"/,
+    );
     expect(error.problems.find((p) => p.startsWith("ADMIN_USER_IDS:"))).toContain('got "1,abc"');
     expect(error.problems.find((p) => p.startsWith("TELEGRAM_TEST_ENV:"))).toContain('got "maybe"');
   });
 
   it("never echoes a secret in an error", () => {
-    const error = parseConfig({ MASTER_BOT_TOKEN: "not-a-token-but-secret", AUTH_SECRET: "short-secret" })._unsafeUnwrapErr();
+    const error = parseConfig({
+      MASTER_BOT_TOKEN: "not-a-token-but-secret",
+      AUTH_SECRET: "short-secret",
+    })._unsafeUnwrapErr();
     expect(error.message).not.toContain("not-a-token-but-secret");
     expect(error.message).not.toContain("short-secret");
     expect(error.message).toContain("MASTER_BOT_TOKEN");
@@ -60,7 +67,13 @@ describe("configuration", () => {
   });
 
   it("parses lists, flags and durations; empty strings count as unset", () => {
-    const config = parseConfig({ ADMIN_USER_IDS: " 1, 22 ,333", TELEGRAM_TEST_ENV: "1", PAYMENT_TTL: "90m", PORT: "", REQUIRE_SAME_USER: "false" })._unsafeUnwrap();
+    const config = parseConfig({
+      ADMIN_USER_IDS: " 1, 22 ,333",
+      TELEGRAM_TEST_ENV: "1",
+      PAYMENT_TTL: "90m",
+      PORT: "",
+      REQUIRE_SAME_USER: "false",
+    })._unsafeUnwrap();
     expect(config.ADMIN_USER_IDS).toEqual([1, 22, 333]);
     expect(config.TELEGRAM_TEST_ENV).toBe(true);
     expect(config.REQUIRE_SAME_USER).toBe(false);

@@ -10,32 +10,63 @@ describe("manual credit adjustments", () => {
   it("records an adjustment with its reason and admin", () => {
     given(creditAccountDecider, [])
       .when(adjust(-30))
-      .then([{ type: "CreditsAdjusted", data: { userId: 7, delta: -30, reason: "goodwill after outage", admin: "admin:1", adjustedAt: now } }]);
+      .then([
+        {
+          type: "CreditsAdjusted",
+          data: { userId: 7, delta: -30, reason: "goodwill after outage", admin: "admin:1", adjustedAt: now },
+        },
+      ]);
   });
   it("refuses a zero delta", () => {
-    given(creditAccountDecider, []).when(adjust(0)).thenFails({ type: "InvalidAdjustment", message: "delta must not be zero" });
+    given(creditAccountDecider, [])
+      .when(adjust(0))
+      .thenFails({ type: "InvalidAdjustment", message: "delta must not be zero" });
   });
   it("refuses a missing reason", () => {
-    given(creditAccountDecider, []).when(adjust(5, "   ")).thenFails({ type: "InvalidAdjustment", message: "reason is required" });
+    given(creditAccountDecider, [])
+      .when(adjust(5, "   "))
+      .thenFails({ type: "InvalidAdjustment", message: "reason is required" });
   });
 });
 
 describe("unmatched charges", () => {
   const charge = {
     type: "RecordUnmatchedCharge",
-    data: { telegramPaymentChargeId: "c9", providerPaymentChargeId: "", invoicePayload: "not-a-payment", currency: "XTR", totalAmount: 5, telegramUserId: 9, now },
+    data: {
+      telegramPaymentChargeId: "c9",
+      providerPaymentChargeId: "",
+      invoicePayload: "not-a-payment",
+      currency: "XTR",
+      totalAmount: 5,
+      telegramUserId: 9,
+      now,
+    },
   } as const;
   const received = {
     type: "UnmatchedChargeReceived",
-    data: { telegramPaymentChargeId: "c9", providerPaymentChargeId: "", invoicePayload: "not-a-payment", currency: "XTR", totalAmount: 5, telegramUserId: 9, receivedAt: now },
+    data: {
+      telegramPaymentChargeId: "c9",
+      providerPaymentChargeId: "",
+      invoicePayload: "not-a-payment",
+      currency: "XTR",
+      totalAmount: 5,
+      telegramUserId: 9,
+      receivedAt: now,
+    },
   } as const;
-  const refundedCommand = { type: "RecordUnmatchedChargeRefunded", data: { telegramPaymentChargeId: "c9", now } } as const;
+  const refundedCommand = {
+    type: "RecordUnmatchedChargeRefunded",
+    data: { telegramPaymentChargeId: "c9", now },
+  } as const;
   it("records a charge whose payload names no payment, once", () => {
     given(unmatchedChargeDecider, []).when(charge).then([received]);
     given(unmatchedChargeDecider, [received]).when(charge).then([]);
   });
   it("records its refund once", () => {
-    const refund = { type: "UnmatchedChargeRefunded", data: { telegramPaymentChargeId: "c9", totalAmount: 5, refundedAt: now } } as const;
+    const refund = {
+      type: "UnmatchedChargeRefunded",
+      data: { telegramPaymentChargeId: "c9", totalAmount: 5, refundedAt: now },
+    } as const;
     given(unmatchedChargeDecider, [received]).when(refundedCommand).then([refund]);
     given(unmatchedChargeDecider, [received, refund]).when(refundedCommand).then([]);
   });

@@ -3,11 +3,25 @@ import { canonicalJson, deterministicEventId, eventHash, genesisHash, parseLedge
 
 describe("canonical JSON", () => {
   it("sorts keys at every depth and has no whitespace", () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it("the same event always hashes the same, whatever its key order", () => {
-    const a = eventHash({ stream: "payment-1", revision: 0n, type: "T", data: { x: 1, y: "2" }, prevHash: genesisHash });
-    const b = eventHash({ stream: "payment-1", revision: 0n, type: "T", data: { y: "2", x: 1 }, prevHash: genesisHash });
+    const a = eventHash({
+      stream: "payment-1",
+      revision: 0n,
+      type: "T",
+      data: { x: 1, y: "2" },
+      prevHash: genesisHash,
+    });
+    const b = eventHash({
+      stream: "payment-1",
+      revision: 0n,
+      type: "T",
+      data: { y: "2", x: 1 },
+      prevHash: genesisHash,
+    });
     expect(a).toBe(b);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -25,8 +25,24 @@ const packageStars = [10, 25, 50, 100] as const;
 
 type Op =
   | { kind: "create"; payment: number; otherUser: boolean; otherPackage: boolean; minute: number }
-  | { kind: "preCheckout"; payment: number; otherUser: boolean; wrongAmount: boolean; currency: "XTR" | "USD"; query: number; minute: number }
-  | { kind: "pay"; payment: number; charge: number; payer: "owner" | "other" | "absent"; wrongAmount: boolean; currency: "XTR" | "USD"; minute: number }
+  | {
+      kind: "preCheckout";
+      payment: number;
+      otherUser: boolean;
+      wrongAmount: boolean;
+      currency: "XTR" | "USD";
+      query: number;
+      minute: number;
+    }
+  | {
+      kind: "pay";
+      payment: number;
+      charge: number;
+      payer: "owner" | "other" | "absent";
+      wrongAmount: boolean;
+      currency: "XTR" | "USD";
+      minute: number;
+    }
   | { kind: "telegramRefund"; payment: number; charge: number; minute: number }
   | { kind: "adminRefund"; payment: number; minute: number }
   | { kind: "adjust"; user: number; delta: number; minute: number }
@@ -40,7 +56,16 @@ const minute = fc.nat({ max: 45 });
 const rarely = fc.constantFrom(false, false, false, true);
 const currency = fc.constantFrom("XTR" as const, "XTR" as const, "XTR" as const, "XTR" as const, "USD" as const);
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("create" as const), payment, otherUser: rarely, otherPackage: rarely, minute }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("create" as const),
+      payment,
+      otherUser: rarely,
+      otherPackage: rarely,
+      minute,
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -65,9 +90,25 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       minute,
     }),
   },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("telegramRefund" as const), payment, charge: fc.nat({ max: charges.length - 1 }), minute }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("telegramRefund" as const),
+      payment,
+      charge: fc.nat({ max: charges.length - 1 }),
+      minute,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("adminRefund" as const), payment, minute }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("adjust" as const), user, delta: fc.integer({ min: -300, max: 300 }), minute }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("adjust" as const),
+      user,
+      delta: fc.integer({ min: -300, max: 300 }),
+      minute,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire" as const), payment, minute }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("invoiceFailed" as const), payment, minute }) },
 );
@@ -88,7 +129,15 @@ const story = fc
     owners,
     waves: [
       ...(createdFirst.length > 0
-        ? [createdFirst.map((p): Op => ({ kind: "create", payment: p, otherUser: false, otherPackage: false, minute: 0 }))]
+        ? [
+            createdFirst.map((p): Op => ({
+              kind: "create",
+              payment: p,
+              otherUser: false,
+              otherPackage: false,
+              minute: 0,
+            })),
+          ]
         : []),
       ...waves,
     ],
@@ -148,16 +197,32 @@ const runOp = async (ledger: StarsLedger, s: Story, o: Op): Promise<Outcome> => 
           providerPaymentChargeId: "",
           currency: o.currency,
           totalAmount: starsOf(s, o.payment) + (o.wrongAmount ? 1 : 0),
-          ...(o.payer === "absent" ? {} : { telegramUserId: o.payer === "owner" ? ownerOf(s, o.payment) : otherThan(ownerOf(s, o.payment)) }),
+          ...(o.payer === "absent"
+            ? {}
+            : { telegramUserId: o.payer === "owner" ? ownerOf(s, o.payment) : otherThan(ownerOf(s, o.payment)) }),
           now: at(o.minute),
         }),
       );
     case "telegramRefund":
-      return outcome(await ledger.recordRefundedPayment({ invoicePayload: id, telegramPaymentChargeId: chargeId(o.payment, o.charge), now: at(o.minute) }));
+      return outcome(
+        await ledger.recordRefundedPayment({
+          invoicePayload: id,
+          telegramPaymentChargeId: chargeId(o.payment, o.charge),
+          now: at(o.minute),
+        }),
+      );
     case "adminRefund":
       return outcome(await ledger.refundPayment(id, "admin:1", at(o.minute)));
     case "adjust":
-      return outcome(await ledger.adjustCredits({ userId: o.user, delta: o.delta, reason: "property test", admin: "admin:1", now: at(o.minute) }));
+      return outcome(
+        await ledger.adjustCredits({
+          userId: o.user,
+          delta: o.delta,
+          reason: "property test",
+          admin: "admin:1",
+          now: at(o.minute),
+        }),
+      );
     case "expire":
       return outcome(await ledger.expirePayment(id, at(o.minute)));
     case "invoiceFailed":
@@ -166,7 +231,13 @@ const runOp = async (ledger: StarsLedger, s: Story, o: Op): Promise<Outcome> => 
 };
 
 /** `ledger` reads the store directly: the scheduler releases nothing once a story has been played. */
-type Run = { store: InMemoryEventStore; ledger: StarsLedger; outcomes: Outcome[]; events: RecordedEvent[]; parsed: (LedgerEvent & { stream: string })[] };
+type Run = {
+  store: InMemoryEventStore;
+  ledger: StarsLedger;
+  outcomes: Outcome[];
+  events: RecordedEvent[];
+  parsed: (LedgerEvent & { stream: string })[];
+};
 
 const play = async (s: fc.Scheduler, st: Story): Promise<Run> => {
   const store = new InMemoryEventStore();
@@ -231,7 +302,13 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
       for (const e of ofType(run, "PaymentPaid")) {
         const index = paymentIds.indexOf(e.data.paymentId);
         const matching = run.outcomes.filter(
-          (o) => o.op.kind === "pay" && o.op.payment === index && o.ok && chargeId(o.op.payment, o.op.charge) === e.data.telegramPaymentChargeId && !o.op.wrongAmount && o.op.currency === "XTR",
+          (o) =>
+            o.op.kind === "pay" &&
+            o.op.payment === index &&
+            o.ok &&
+            chargeId(o.op.payment, o.op.charge) === e.data.telegramPaymentChargeId &&
+            !o.op.wrongAmount &&
+            o.op.currency === "XTR",
         );
         expect(matching.length).toBeGreaterThan(0);
         expect(e.data.totalAmount).toBe(starsOf(st, index));
@@ -277,7 +354,9 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
       for (const e of run.events) {
         const prevHash = lastHash.get(e.stream) ?? genesisHash;
         expect(e.metadata.prevHash).toBe(prevHash);
-        expect(e.metadata.hash).toBe(eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }));
+        expect(e.metadata.hash).toBe(
+          eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }),
+        );
         lastHash.set(e.stream, e.metadata.hash ?? "");
       }
     });
@@ -285,14 +364,31 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
 
   it("5. every recorded sequence is one the payment rules admit (checked by an independent state machine)", async () => {
     await check((run) => {
-      type S = { status: string; stars: number; credits: number; user: number; paidCharge?: string; seen: Set<string>; extra: Map<string, boolean>; pendingMismatch: boolean };
+      type S = {
+        status: string;
+        stars: number;
+        credits: number;
+        user: number;
+        paidCharge?: string;
+        seen: Set<string>;
+        extra: Map<string, boolean>;
+        pendingMismatch: boolean;
+      };
       const streams = new Map<string, S>();
       for (const e of run.parsed) {
         if (!e.stream.startsWith("payment-")) continue;
         const s = streams.get(e.stream);
         if (e.type === "PaymentCreated") {
           expect(s).toBeUndefined();
-          streams.set(e.stream, { status: "PENDING", stars: e.data.starsAmount, credits: e.data.credits, user: e.data.userId, seen: new Set(), extra: new Map(), pendingMismatch: false });
+          streams.set(e.stream, {
+            status: "PENDING",
+            stars: e.data.starsAmount,
+            credits: e.data.credits,
+            user: e.data.userId,
+            seen: new Set(),
+            extra: new Map(),
+            pendingMismatch: false,
+          });
           expect(e.data.credits).toBe(e.data.starsAmount * rate);
           continue;
         }
@@ -355,7 +451,9 @@ describe("the stories reach the cases that matter", () => {
         let conflicts = 0;
         const counting = (inner: EventStore): EventStore => ({
           ...scheduled(inner, s),
-          appendToStream: s.scheduleFunction(async function appendToStream(...args: Parameters<EventStore["appendToStream"]>) {
+          appendToStream: s.scheduleFunction(async function appendToStream(
+            ...args: Parameters<EventStore["appendToStream"]>
+          ) {
             const result = await inner.appendToStream(...args);
             appends++;
             if (result.isErr() && result.error.type === "ConcurrencyError") conflicts++;
@@ -363,8 +461,13 @@ describe("the stories reach the cases that matter", () => {
           }),
         });
         const store = new InMemoryEventStore();
-        const ledger = new StarsLedger(counting(store), { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true }, { retryPause: () => Promise.resolve() });
-        for (const wave of (st as Story).waves) await s.waitFor(Promise.all(wave.map((o) => runOp(ledger, st as Story, o))));
+        const ledger = new StarsLedger(
+          counting(store),
+          { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true },
+          { retryPause: () => Promise.resolve() },
+        );
+        for (const wave of (st as Story).waves)
+          await s.waitFor(Promise.all(wave.map((o) => runOp(ledger, st as Story, o))));
         const types = new Set<string>();
         for await (const e of store.readAll()) types.add(e.type);
         for (const t of types) bump(t);
@@ -373,7 +476,17 @@ describe("the stories reach the cases that matter", () => {
       }),
       { numRuns: 300, seed: 42 },
     );
-    for (const key of ["PaymentPaid", "ExtraChargeReceived", "ExtraChargeRefunded", "PaymentRefunded", "PreCheckoutApproved", "PaymentFailed", "CreditsAdjusted", "UnmatchedChargeReceived", "lost race"]) {
+    for (const key of [
+      "PaymentPaid",
+      "ExtraChargeReceived",
+      "ExtraChargeRefunded",
+      "PaymentRefunded",
+      "PreCheckoutApproved",
+      "PaymentFailed",
+      "CreditsAdjusted",
+      "UnmatchedChargeReceived",
+      "lost race",
+    ]) {
       expect(seen.get(key) ?? 0, `${key} in 300 stories`).toBeGreaterThan(10);
     }
   });

@@ -13,7 +13,10 @@ const created: PaymentEvent = {
   type: "PaymentCreated",
   data: { paymentId, userId, packageId: "pkg_100", starsAmount: 10, credits: 100, createdAt: t0, expiresAt },
 };
-const issued: PaymentEvent = { type: "InvoiceIssued", data: { paymentId, invoiceLink: "https://t.me/$inv", issuedAt: t0 } };
+const issued: PaymentEvent = {
+  type: "InvoiceIssued",
+  data: { paymentId, invoiceLink: "https://t.me/$inv", issuedAt: t0 },
+};
 const approved: PaymentEvent = {
   type: "PreCheckoutApproved",
   data: { paymentId, queryId: "q1", telegramUserId: userId, totalAmount: 10, approvedAt: t1 },
@@ -48,24 +51,57 @@ const refunded = (refundedBy: "admin" | "telegram"): PaymentEvent => ({
     refundedAt: t1,
   },
 });
-const extra = (chargeId: string, reason: "invoice_already_paid" | "amount_mismatch" | "payment_not_payable" | "currency_mismatch", totalAmount = 10, currency = "XTR", telegramUserId = userId): PaymentEvent => ({
+const extra = (
+  chargeId: string,
+  reason: "invoice_already_paid" | "amount_mismatch" | "payment_not_payable" | "currency_mismatch",
+  totalAmount = 10,
+  currency = "XTR",
+  telegramUserId = userId,
+): PaymentEvent => ({
   type: "ExtraChargeReceived",
-  data: { paymentId, reason, telegramPaymentChargeId: chargeId, providerPaymentChargeId: "", telegramUserId, currency, totalAmount, receivedAt: t1 },
+  data: {
+    paymentId,
+    reason,
+    telegramPaymentChargeId: chargeId,
+    providerPaymentChargeId: "",
+    telegramUserId,
+    currency,
+    totalAmount,
+    receivedAt: t1,
+  },
 });
 
 const create: PaymentCommand = {
   type: "CreatePayment",
   data: { paymentId, userId, packageId: "pkg_100", starsAmount: 10, credits: 100, expiresAt, now: t0 },
 };
-const preCheckout = (overrides: Partial<Extract<PaymentCommand, { type: "AnswerPreCheckout" }>["data"]> = {}): PaymentCommand => ({
+const preCheckout = (
+  overrides: Partial<Extract<PaymentCommand, { type: "AnswerPreCheckout" }>["data"]> = {},
+): PaymentCommand => ({
   type: "AnswerPreCheckout",
-  data: { queryId: "q1", telegramUserId: userId, currency: "XTR", totalAmount: 10, requireSameUser: true, now: t1, ...overrides },
+  data: {
+    queryId: "q1",
+    telegramUserId: userId,
+    currency: "XTR",
+    totalAmount: 10,
+    requireSameUser: true,
+    now: t1,
+    ...overrides,
+  },
 });
 const successfulPayment = (
   overrides: Partial<Extract<PaymentCommand, { type: "RecordSuccessfulPayment" }>["data"]> = {},
 ): PaymentCommand => ({
   type: "RecordSuccessfulPayment",
-  data: { telegramPaymentChargeId: "c1", providerPaymentChargeId: "", currency: "XTR", totalAmount: 10, telegramUserId: userId, now: t1, ...overrides },
+  data: {
+    telegramPaymentChargeId: "c1",
+    providerPaymentChargeId: "",
+    currency: "XTR",
+    totalAmount: 10,
+    telegramUserId: userId,
+    now: t1,
+    ...overrides,
+  },
 });
 const adminRefund: PaymentCommand = { type: "RefundPayment", data: { admin: "admin:1", now: t1 } };
 const telegramRefund = (chargeId = "c1"): PaymentCommand => ({
@@ -148,16 +184,24 @@ describe("successful payment", () => {
     given(paymentDecider, [created, approved]).when(successfulPayment()).then([paid()]);
   });
   it("is accepted without a pre-checkout (the runbook's simulated webhook)", () => {
-    given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).then([paid("c1", null)]);
+    given(paymentDecider, [created])
+      .when(successfulPayment({ telegramUserId: undefined }))
+      .then([paid("c1", null)]);
   });
   it("records who paid, so a refund goes to the payer", () => {
-    const state = given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: 99 })).state();
+    const state = given(paymentDecider, [created])
+      .when(successfulPayment({ telegramUserId: 99 }))
+      .state();
     expect(state.status !== "NONE" && state.payerUserId).toBe(99);
-    const simulated = given(paymentDecider, [created]).when(successfulPayment({ telegramUserId: undefined })).state();
+    const simulated = given(paymentDecider, [created])
+      .when(successfulPayment({ telegramUserId: undefined }))
+      .state();
     expect(simulated.status !== "NONE" && simulated.payerUserId).toBe(userId);
   });
   it("a second delivery of the same charge credits nothing", () => {
-    given(paymentDecider, [created, approved, paid("c1")]).when(successfulPayment({ telegramPaymentChargeId: "c1" })).then([]);
+    given(paymentDecider, [created, approved, paid("c1")])
+      .when(successfulPayment({ telegramPaymentChargeId: "c1" }))
+      .then([]);
   });
   it("a different charge on a paid invoice is kept aside to refund, never credited", () => {
     given(paymentDecider, [created, paid("c1")])
@@ -175,9 +219,12 @@ describe("successful payment", () => {
       .then([failed("amount_mismatch", "Charged 11 Stars, expected 10"), extra("c1", "amount_mismatch", 11)]);
   });
   it("a charge in another currency fails the payment and is kept aside to refund", () => {
-    const decided = given(paymentDecider, [created]).when(successfulPayment({ currency: "USD" })).state();
+    const decided = given(paymentDecider, [created])
+      .when(successfulPayment({ currency: "USD" }))
+      .state();
     expect(decided.status).toBe("FAILED");
-    if (decided.status !== "NONE") expect(decided.uncreditedCharges.get("c1")).toEqual({ totalAmount: 10, refunded: false });
+    if (decided.status !== "NONE")
+      expect(decided.uncreditedCharges.get("c1")).toEqual({ totalAmount: 10, refunded: false });
   });
   it("a charge on a failed payment is kept aside to refund", () => {
     given(paymentDecider, [created, failed("expired", "x")])
@@ -196,46 +243,83 @@ describe("successful payment", () => {
 
 describe("refunds", () => {
   it("an admin refunds a paid payment", () => {
-    given(paymentDecider, [created, paid()]).when(adminRefund).then([refunded("admin")]);
+    given(paymentDecider, [created, paid()])
+      .when(adminRefund)
+      .then([refunded("admin")]);
   });
   it("an admin refund of a refunded payment is refused", () => {
-    given(paymentDecider, [created, paid(), refunded("admin")]).when(adminRefund).thenFails({ type: "PaymentAlreadyRefunded" });
+    given(paymentDecider, [created, paid(), refunded("admin")])
+      .when(adminRefund)
+      .thenFails({ type: "PaymentAlreadyRefunded" });
   });
   it("an admin refund of an unpaid payment is refused", () => {
     given(paymentDecider, [created]).when(adminRefund).thenFails({ type: "PaymentNotPaid", status: "PENDING" });
   });
   it("Telegram's refunded_payment refunds a paid payment, once", () => {
-    given(paymentDecider, [created, paid()]).when(telegramRefund()).then([refunded("telegram")]);
-    given(paymentDecider, [created, paid(), refunded("admin")]).when(telegramRefund()).then([]);
+    given(paymentDecider, [created, paid()])
+      .when(telegramRefund())
+      .then([refunded("telegram")]);
+    given(paymentDecider, [created, paid(), refunded("admin")])
+      .when(telegramRefund())
+      .then([]);
   });
   it("Telegram's refunded_payment of an extra charge marks that charge refunded, once", () => {
     const history = [created, paid("c1"), extra("c2", "invoice_already_paid")];
     given(paymentDecider, history)
       .when(telegramRefund("c2"))
-      .then([{ type: "ExtraChargeRefunded", data: { paymentId, telegramPaymentChargeId: "c2", totalAmount: 10, refundedAt: t1 } }]);
-    given(paymentDecider, [...history, { type: "ExtraChargeRefunded" as const, data: { paymentId, telegramPaymentChargeId: "c2", totalAmount: 10, refundedAt: t1 } }])
+      .then([
+        {
+          type: "ExtraChargeRefunded",
+          data: { paymentId, telegramPaymentChargeId: "c2", totalAmount: 10, refundedAt: t1 },
+        },
+      ]);
+    given(paymentDecider, [
+      ...history,
+      {
+        type: "ExtraChargeRefunded" as const,
+        data: { paymentId, telegramPaymentChargeId: "c2", totalAmount: 10, refundedAt: t1 },
+      },
+    ])
       .when({ type: "RecordExtraChargeRefunded", data: { telegramPaymentChargeId: "c2", now: t1 } })
       .then([]);
   });
   it("a refund of a charge the payment never had is UnknownCharge", () => {
-    given(paymentDecider, [created, paid("c1")]).when(telegramRefund("zzz")).thenFails({ type: "UnknownCharge" });
+    given(paymentDecider, [created, paid("c1")])
+      .when(telegramRefund("zzz"))
+      .thenFails({ type: "UnknownCharge" });
   });
 });
 
 describe("expiry and failure", () => {
   it("a pending payment expires only after its expiry time", () => {
-    given(paymentDecider, [created]).when({ type: "ExpirePayment", data: { now: t1 } }).thenFails({ type: "PaymentNotExpired" });
+    given(paymentDecider, [created])
+      .when({ type: "ExpirePayment", data: { now: t1 } })
+      .thenFails({ type: "PaymentNotExpired" });
     given(paymentDecider, [created])
       .when({ type: "ExpirePayment", data: { now: afterExpiry } })
-      .then([{ type: "PaymentFailed", data: { paymentId, reason: "expired", message: "The invoice expired before it was paid", failedAt: afterExpiry } }]);
+      .then([
+        {
+          type: "PaymentFailed",
+          data: {
+            paymentId,
+            reason: "expired",
+            message: "The invoice expired before it was paid",
+            failedAt: afterExpiry,
+          },
+        },
+      ]);
   });
   it("expiring a paid payment changes nothing", () => {
-    given(paymentDecider, [created, paid()]).when({ type: "ExpirePayment", data: { now: afterExpiry } }).then([]);
+    given(paymentDecider, [created, paid()])
+      .when({ type: "ExpirePayment", data: { now: afterExpiry } })
+      .then([]);
   });
   it("failing a pending payment records the reason; a paid one cannot fail", () => {
     given(paymentDecider, [created])
       .when({ type: "FailPayment", data: { reason: "cancelled", message: "user cancelled", now: t1 } })
-      .then([{ type: "PaymentFailed", data: { paymentId, reason: "cancelled", message: "user cancelled", failedAt: t1 } }]);
+      .then([
+        { type: "PaymentFailed", data: { paymentId, reason: "cancelled", message: "user cancelled", failedAt: t1 } },
+      ]);
     given(paymentDecider, [created, paid()])
       .when({ type: "FailPayment", data: { reason: "cancelled", message: "x", now: t1 } })
       .thenFails({ type: "PaymentNotPending", status: "PAID" });

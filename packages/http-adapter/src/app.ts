@@ -2,8 +2,20 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { bodyLimitBytes, defaultReadYourWritesTimeoutMs, sendError, type AppContext, type AppDeps } from "./app-context.js";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import {
+  bodyLimitBytes,
+  defaultReadYourWritesTimeoutMs,
+  sendError,
+  type AppContext,
+  type AppDeps,
+} from "./app-context.js";
 import { authenticate, requireAdmin } from "./auth.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
@@ -32,7 +44,7 @@ const errorMessage = (error: unknown, fallback: string): string => {
 };
 
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
-  typeof logger === "object" && logger !== null && "child" in logger && typeof (logger).child === "function";
+  typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
 
 /** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
@@ -79,24 +91,41 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     const code = (error as { code?: string }).code;
     const statusCode = (error as { statusCode?: number }).statusCode;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return sendError(reply, { type: "PayloadTooLarge", message: `Body larger than ${request.routeOptions.bodyLimit} bytes` });
+      return sendError(reply, {
+        type: "PayloadTooLarge",
+        message: `Body larger than ${request.routeOptions.bodyLimit} bytes`,
+      });
     }
-    if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || (error instanceof SyntaxError && statusCode === 400)) {
+    if (
+      code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
+      code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
+      (error instanceof SyntaxError && statusCode === 400)
+    ) {
       return sendError(reply, { type: "InvalidRequest", message: "Malformed JSON body" });
     }
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
-    if (statusCode === 429) return sendError(reply, { type: "TooManyRequests", message: errorMessage(error, "Too many requests") });
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+      return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
+    if (statusCode === 429)
+      return sendError(reply, { type: "TooManyRequests", message: errorMessage(error, "Too many requests") });
     if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
       return reply.code(statusCode).send({ error: "BadRequest", message: errorMessage(error, "Bad request") });
     }
     request.log.error({ err: error }, "Unhandled error");
-    return reply.code(500).send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
+    return reply
+      .code(500)
+      .send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
+  );
 
   await app.register(swagger, {
     openapi: {
-      info: { title: "starledger", description: "Event-sourced credits ledger for Telegram Stars payments", version: "0.1.0" },
+      info: {
+        title: "starledger",
+        description: "Event-sourced credits ledger for Telegram Stars payments",
+        version: "0.1.0",
+      },
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },

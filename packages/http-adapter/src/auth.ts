@@ -5,7 +5,9 @@ import { err, ok, type Result } from "neverthrow";
 /** Who is calling. `subject` names the caller in audit fields (e.g. an admin's refund). */
 export type Caller = { readonly userId: number; readonly isAdmin: boolean; readonly subject: string };
 
-export type AuthError = { readonly type: "Unauthorized"; readonly message: string } | { readonly type: "Forbidden"; readonly message: string };
+export type AuthError =
+  | { readonly type: "Unauthorized"; readonly message: string }
+  | { readonly type: "Forbidden"; readonly message: string };
 
 export type AuthSettings = {
   /** AUTH_SECRET: HS256 key for bearer tokens. */
@@ -55,7 +57,8 @@ const verifyBearer = async (token: string, settings: AuthSettings, now: Date): P
     return ok({ userId, isAdmin, subject: `user:${userId}` });
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) return err(unauthorized("Token expired"));
-    if (error instanceof joseErrors.JWTClaimValidationFailed) return err(unauthorized(`Token ${error.claim} claim is missing or invalid`));
+    if (error instanceof joseErrors.JWTClaimValidationFailed)
+      return err(unauthorized(`Token ${error.claim} claim is missing or invalid`));
     return err(unauthorized("Invalid token"));
   }
 };

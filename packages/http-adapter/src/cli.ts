@@ -121,7 +121,14 @@ const serve = async (): Promise<number> => {
 };
 
 const token = async (args: string[]): Promise<number> => {
-  const { values } = parseArgs({ args, options: { user: { type: "string" }, admin: { type: "boolean", default: false }, ttl: { type: "string", default: "1h" } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: "string" },
+      admin: { type: "boolean", default: false },
+      ttl: { type: "string", default: "1h" },
+    },
+  });
   const userId = Number(values.user);
   if (values.user === undefined || !/^\d+$/.test(values.user) || !Number.isSafeInteger(userId) || userId <= 0) {
     io.err("--user must be a Telegram user id (a positive whole number)");
@@ -184,8 +191,12 @@ const replayCommand = async (args: string[]): Promise<number> => {
       if (values.json) {
         io.out(JSON.stringify(summary));
       } else {
-        io.out(`Replayed ${summary.events} events from ${summary.store} in ${summary.seconds} s (position ${summary.position})`);
-        io.out(`payments: PENDING ${stats.byStatus.PENDING}, PAID ${stats.byStatus.PAID}, FAILED ${stats.byStatus.FAILED}, REFUNDED ${stats.byStatus.REFUNDED}`);
+        io.out(
+          `Replayed ${summary.events} events from ${summary.store} in ${summary.seconds} s (position ${summary.position})`,
+        );
+        io.out(
+          `payments: PENDING ${stats.byStatus.PENDING}, PAID ${stats.byStatus.PAID}, FAILED ${stats.byStatus.FAILED}, REFUNDED ${stats.byStatus.REFUNDED}`,
+        );
         io.out(`users: ${summary.users}`);
         io.out(`totalCredits: ${summary.totalCredits}`);
         io.out(`revenueStars: ${summary.revenueStars}`);
@@ -201,7 +212,10 @@ const replayCommand = async (args: string[]): Promise<number> => {
 
 const webhook = async (args: string[]): Promise<number> => {
   const [action, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { url: { type: "string" }, "drop-pending": { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { url: { type: "string" }, "drop-pending": { type: "boolean", default: false } },
+  });
   const config = loadConfig();
   if (config === undefined) return 1;
   const botApi = createBotApiFromConfig(config);
@@ -210,7 +224,8 @@ const webhook = async (args: string[]): Promise<number> => {
       io.err("webhook set needs --url https://your-host/master/webhook (Telegram requires HTTPS)");
       return 2;
     }
-    if (config.WEBHOOK_SECRET === undefined) io.err("warning: WEBHOOK_SECRET is not set, so Telegram's requests cannot be verified");
+    if (config.WEBHOOK_SECRET === undefined)
+      io.err("warning: WEBHOOK_SECRET is not set, so Telegram's requests cannot be verified");
     const set = await botApi.setWebhook({
       url: values.url,
       ...(config.WEBHOOK_SECRET === undefined ? {} : { secretToken: config.WEBHOOK_SECRET }),
@@ -220,7 +235,9 @@ const webhook = async (args: string[]): Promise<number> => {
       io.err(`setWebhook failed: ${set.error.message}`);
       return 1;
     }
-    io.out(`Webhook set to ${values.url} (allowed_updates: message, pre_checkout_query${config.WEBHOOK_SECRET === undefined ? "" : ", with secret_token"})`);
+    io.out(
+      `Webhook set to ${values.url} (allowed_updates: message, pre_checkout_query${config.WEBHOOK_SECRET === undefined ? "" : ", with secret_token"})`,
+    );
     return 0;
   }
   if (action === "info") {
@@ -257,13 +274,21 @@ const stars = async (args: string[]): Promise<number> => {
     io.err(`getMyStarBalance failed: ${balance.error.message}`);
     return 1;
   }
-  io.out(`${balance.value.starsAmount} Stars${balance.value.nanostarAmount === 0 ? "" : ` and ${balance.value.nanostarAmount} nanostars`}`);
+  io.out(
+    `${balance.value.starsAmount} Stars${balance.value.nanostarAmount === 0 ? "" : ` and ${balance.value.nanostarAmount} nanostars`}`,
+  );
   return 0;
 };
 
-const readAnchor = (line: string | undefined, file: string | undefined): { ok: true; anchor: ParsedAnchor | undefined } | { ok: false } => {
+const readAnchor = (
+  line: string | undefined,
+  file: string | undefined,
+): { ok: true; anchor: ParsedAnchor | undefined } | { ok: false } => {
   if (line === undefined && file === undefined) return { ok: true, anchor: undefined };
-  const parsed = parseAnchor({ ...(line === undefined ? {} : { line }), ...(file === undefined ? {} : { file: readFileSync(file, "utf8") }) });
+  const parsed = parseAnchor({
+    ...(line === undefined ? {} : { line }),
+    ...(file === undefined ? {} : { file: readFileSync(file, "utf8") }),
+  });
   if (parsed.isErr()) {
     io.err(`Invalid anchor: ${parsed.error.message}`);
     return { ok: false };
@@ -304,7 +329,12 @@ const audit = async (args: string[]): Promise<number> => {
     };
     const file = positionals[0];
     if (file !== undefined) {
-      return print(await verifyExport(createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }), options));
+      return print(
+        await verifyExport(
+          createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }),
+          options,
+        ),
+      );
     }
     return withStore(async (store) => print(await verifyStore(store, options)));
   }
@@ -314,9 +344,13 @@ const audit = async (args: string[]): Promise<number> => {
     if (from === "invalid" || to === "invalid") return 2;
     return withStore(async (store) => {
       const out = values.out === undefined ? process.stdout : createWriteStream(values.out);
-      const exported = await exportAudit(store, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }, async (line) => {
-        if (!out.write(`${line}\n`)) await once(out, "drain");
-      });
+      const exported = await exportAudit(
+        store,
+        { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) },
+        async (line) => {
+          if (!out.write(`${line}\n`)) await once(out, "drain");
+        },
+      );
       if (out !== process.stdout) {
         await new Promise<void>((resolve, reject) => {
           out.end((error?: Error | null) => {
@@ -352,7 +386,11 @@ const audit = async (args: string[]): Promise<number> => {
 const reconcileCommand = async (args: string[]): Promise<number> => {
   const { values } = parseArgs({
     args,
-    options: { json: { type: "boolean", default: false }, apply: { type: "boolean", default: false }, "max-pages": { type: "string" } },
+    options: {
+      json: { type: "boolean", default: false },
+      apply: { type: "boolean", default: false },
+      "max-pages": { type: "string" },
+    },
   });
   const maxPages = values["max-pages"] === undefined ? undefined : Number(values["max-pages"]);
   if (maxPages !== undefined && (!Number.isSafeInteger(maxPages) || maxPages <= 0)) {

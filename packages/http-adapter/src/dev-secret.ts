@@ -6,7 +6,9 @@ export const devSecretFileName = "auth-secret";
 
 /** Where MOCK mode keeps its generated AUTH_SECRET: beside the SQLite file, else ./data. */
 export const dataDirectory = (eventStoreUrl: string): string =>
-  eventStoreUrl.startsWith("sqlite:") && eventStoreUrl !== "sqlite::memory:" ? dirname(eventStoreUrl.slice("sqlite:".length)) : "./data";
+  eventStoreUrl.startsWith("sqlite:") && eventStoreUrl !== "sqlite::memory:"
+    ? dirname(eventStoreUrl.slice("sqlite:".length))
+    : "./data";
 
 /** MOCK mode without AUTH_SECRET: generate one once and keep it, so dev tokens survive restarts. */
 export const loadOrCreateDevSecret = (directory: string): { secret: string; path: string; created: boolean } => {

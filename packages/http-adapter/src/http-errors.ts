@@ -88,4 +88,8 @@ export const invoiceCreationFailed = (error: BotApiError): AppError =>
 export const telegramRefundFailed = (error: BotApiError): AppError =>
   error.type === "NotConfigured"
     ? { type: "PaymentSystemNotConfigured", message: `${runbookMessages.notConfigured}: MASTER_BOT_TOKEN is not set` }
-    : { type: "TelegramRefundFailed", message: "Telegram refused or did not answer the refund; nothing was recorded", details: { telegram: error.message } };
+    : {
+        type: "TelegramRefundFailed",
+        message: "Telegram refused or did not answer the refund; nothing was recorded",
+        details: { telegram: error.message },
+      };

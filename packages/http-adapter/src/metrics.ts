@@ -31,9 +31,24 @@ export const createMetrics = (projections: ProjectionRunner): Metrics => {
   ledgerCounter(registry, "starledger_payments_paid_total", "Payments paid", () => stats().purchases);
   ledgerCounter(registry, "starledger_payments_failed_total", "Payments failed", () => stats().byStatus.FAILED);
   ledgerCounter(registry, "starledger_payments_refunded_total", "Payments refunded", () => stats().refunds);
-  ledgerCounter(registry, "starledger_revenue_stars_total", "Stars received for paid payments", () => stats().starsPaid);
-  ledgerCounter(registry, "starledger_refunded_stars_total", "Stars returned by refunds of paid payments", () => stats().starsRefunded);
-  ledgerCounter(registry, "starledger_credits_issued_total", "Credits granted by paid payments", () => stats().creditsPaid);
+  ledgerCounter(
+    registry,
+    "starledger_revenue_stars_total",
+    "Stars received for paid payments",
+    () => stats().starsPaid,
+  );
+  ledgerCounter(
+    registry,
+    "starledger_refunded_stars_total",
+    "Stars returned by refunds of paid payments",
+    () => stats().starsRefunded,
+  );
+  ledgerCounter(
+    registry,
+    "starledger_credits_issued_total",
+    "Credits granted by paid payments",
+    () => stats().creditsPaid,
+  );
   new Gauge({
     name: "starledger_revenue_net_stars",
     help: "Stars paid minus Stars refunded",
@@ -53,8 +68,26 @@ export const createMetrics = (projections: ProjectionRunner): Metrics => {
   });
   return {
     registry,
-    webhookSeconds: new Histogram({ name: "starledger_webhook_duration_seconds", help: "Webhook handling time", registers: [registry], buckets: latencyBucketsSeconds, labelNames: ["outcome"] }),
-    preCheckoutSeconds: new Histogram({ name: "starledger_pre_checkout_answer_duration_seconds", help: "Time to decide a pre-checkout answer", registers: [registry], buckets: latencyBucketsSeconds, labelNames: ["ok"] }),
-    storeAppendSeconds: new Histogram({ name: "starledger_store_append_duration_seconds", help: "EventStore appendToStream latency", registers: [registry], buckets: latencyBucketsSeconds, labelNames: ["outcome"] }),
+    webhookSeconds: new Histogram({
+      name: "starledger_webhook_duration_seconds",
+      help: "Webhook handling time",
+      registers: [registry],
+      buckets: latencyBucketsSeconds,
+      labelNames: ["outcome"],
+    }),
+    preCheckoutSeconds: new Histogram({
+      name: "starledger_pre_checkout_answer_duration_seconds",
+      help: "Time to decide a pre-checkout answer",
+      registers: [registry],
+      buckets: latencyBucketsSeconds,
+      labelNames: ["ok"],
+    }),
+    storeAppendSeconds: new Histogram({
+      name: "starledger_store_append_duration_seconds",
+      help: "EventStore appendToStream latency",
+      registers: [registry],
+      buckets: latencyBucketsSeconds,
+      labelNames: ["outcome"],
+    }),
   };
 };

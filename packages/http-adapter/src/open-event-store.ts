@@ -1,10 +1,20 @@
 import { InMemoryEventStore, type Config, type EventStore } from "@starledger/core";
 
-export const supportedStoreSchemes = ["sqlite:PATH", "postgres://...", "postgresql://...", "esdb://...", "kurrentdb://...", "memory:"] as const;
+export const supportedStoreSchemes = [
+  "sqlite:PATH",
+  "postgres://...",
+  "postgresql://...",
+  "esdb://...",
+  "kurrentdb://...",
+  "memory:",
+] as const;
 
 export type OpenStoreError = { readonly type: "OpenStoreError"; readonly message: string };
 
-type StoreSettings = Pick<Config, "EVENT_STORE_URL" | "SQLITE_SYNCHRONOUS" | "POSTGRES_SCHEMA" | "POSTGRES_POOL_SIZE" | "POSTGRES_STATEMENT_TIMEOUT">;
+type StoreSettings = Pick<
+  Config,
+  "EVENT_STORE_URL" | "SQLITE_SYNCHRONOUS" | "POSTGRES_SCHEMA" | "POSTGRES_POOL_SIZE" | "POSTGRES_STATEMENT_TIMEOUT"
+>;
 
 /** Where an EVENT_STORE_URL points, for logs: never the password. */
 export const describeStoreUrl = (url: string): string => {
@@ -21,7 +31,9 @@ export const describeStoreUrl = (url: string): string => {
  * Picks the store adapter from EVENT_STORE_URL. Each adapter is imported only when chosen, so a
  * service that runs on PostgreSQL never loads the SQLite driver (and the other way round).
  */
-export const openEventStore = async (settings: StoreSettings): Promise<{ ok: true; store: EventStore } | { ok: false; error: OpenStoreError }> => {
+export const openEventStore = async (
+  settings: StoreSettings,
+): Promise<{ ok: true; store: EventStore } | { ok: false; error: OpenStoreError }> => {
   const url = settings.EVENT_STORE_URL;
   const fail = (message: string) => ({ ok: false as const, error: { type: "OpenStoreError" as const, message } });
   try {
@@ -40,7 +52,8 @@ export const openEventStore = async (settings: StoreSettings): Promise<{ ok: tru
         poolSize: settings.POSTGRES_POOL_SIZE,
         statementTimeoutMs: settings.POSTGRES_STATEMENT_TIMEOUT,
       });
-      if (opened.isErr()) return fail(`PostgreSQL store at ${describeStoreUrl(url)} is unavailable: ${opened.error.message}`);
+      if (opened.isErr())
+        return fail(`PostgreSQL store at ${describeStoreUrl(url)} is unavailable: ${opened.error.message}`);
       return { ok: true, store: opened.value };
     }
     if (/^(esdb|kurrentdb)(\+discover)?:\/\//.test(url)) {
@@ -48,7 +61,9 @@ export const openEventStore = async (settings: StoreSettings): Promise<{ ok: tru
       return { ok: true, store: createEventStoreDbEventStore({ url }) };
     }
   } catch (error) {
-    return fail(`Could not open the event store at ${describeStoreUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      `Could not open the event store at ${describeStoreUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return fail(`Unsupported EVENT_STORE_URL "${describeStoreUrl(url)}". Supported: ${supportedStoreSchemes.join(", ")}`);
 };

@@ -1,12 +1,16 @@
 import { z } from "zod";
 
 /** Request and response schemas: the OpenAPI document is generated from these. */
-export const ErrorBody = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() }).meta({ id: "Error" });
+export const ErrorBody = z
+  .object({ error: z.string(), message: z.string(), details: z.unknown().optional() })
+  .meta({ id: "Error" });
 
 export const ConfigResponse = z.object({
   currency: z.literal("XTR"),
   starsToCreditsRate: z.number().int(),
-  packages: z.array(z.object({ id: z.string(), stars: z.number().int(), credits: z.number().int(), priceUsdApprox: z.number() })),
+  packages: z.array(
+    z.object({ id: z.string(), stars: z.number().int(), credits: z.number().int(), priceUsdApprox: z.number() }),
+  ),
   mode: z.enum(["REAL", "MOCK"]),
 });
 
@@ -29,7 +33,11 @@ export const CreatePaymentResponse = z.object({
   invoiceLink: z.string(),
 });
 
-export const IdempotencyKeyHeader = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" });
+export const IdempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" });
 
 export const HistoryItem = z.object({
   paymentId: z.string(),
@@ -74,7 +82,11 @@ export const AdjustCreditsBody = z
   })
   .strict();
 
-export const AdjustCreditsResponse = z.object({ userId: z.number().int(), credits: z.number().int(), delta: z.number().int() });
+export const AdjustCreditsResponse = z.object({
+  userId: z.number().int(),
+  credits: z.number().int(),
+  delta: z.number().int(),
+});
 
 export const EventsQuery = z.object({
   after: z.coerce.bigint().nonnegative().optional(),

@@ -1,6 +1,11 @@
 import { parseConfig, StarsLedger, type Config } from "@starledger/core";
 import { createProjections } from "@starledger/projections";
-import { assertWebhookSecurity, createBotApiFromConfig, createRefundReactor, createWebhookService } from "@starledger/telegram-adapter";
+import {
+  assertWebhookSecurity,
+  createBotApiFromConfig,
+  createRefundReactor,
+  createWebhookService,
+} from "@starledger/telegram-adapter";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 import { buildApp, redactedLogPaths } from "./app.js";
@@ -27,7 +32,11 @@ export const devTokenTtlMs = 24 * 60 * 60 * 1000;
 export const devUserId = 1;
 
 export const createLogger = (config: Pick<Config, "LOG_LEVEL">): Logger =>
-  pino({ level: config.LOG_LEVEL, redact: { paths: redactedLogPaths, censor: "[redacted]" }, base: { service: "starledger" } });
+  pino({
+    level: config.LOG_LEVEL,
+    redact: { paths: redactedLogPaths, censor: "[redacted]" },
+    base: { service: "starledger" },
+  });
 
 /** Reads the settings, wires the real parts and listens. */
 export const startServer = async (
@@ -50,7 +59,10 @@ export const startServer = async (
   if (authSecret === undefined) {
     const dev = loadOrCreateDevSecret(dataDirectory(config.EVENT_STORE_URL));
     authSecret = dev.secret;
-    logger.info({ path: dev.path, created: dev.created }, "MOCK mode without AUTH_SECRET: using the generated development secret");
+    logger.info(
+      { path: dev.path, created: dev.created },
+      "MOCK mode without AUTH_SECRET: using the generated development secret",
+    );
   }
 
   const opened = await openEventStore(config);
@@ -58,7 +70,10 @@ export const startServer = async (
   const rawStore = opened.store;
   const projections = createProjections(rawStore, {
     onFailure: (failure) => {
-      logger.error({ position: failure.position.toString(), reason: failure.message }, "Projection stopped on an event it could not apply");
+      logger.error(
+        { position: failure.position.toString(), reason: failure.message },
+        "Projection stopped on an event it could not apply",
+      );
     },
   });
   const metrics = createMetrics(projections);
@@ -115,7 +130,9 @@ export const startServer = async (
     await reactor.stop();
     await projections.stop();
     await rawStore.close();
-    return fail(`Could not listen on ${config.HOST}:${config.PORT}: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      `Could not listen on ${config.HOST}:${config.PORT}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.PORT;

@@ -4,7 +4,16 @@ import { allEvents } from "@starledger/core/testing";
 import { expectError, ManualClock, startTestApp, type TestApp } from "./support/test-app.js";
 
 type ListBody = { payments: { paymentId: string; userId: number; status: string }[]; nextCursor: string | null };
-type EventLine = { id: string; position: number; stream: string; revision: number; type: string; data: Record<string, unknown>; metadata: Record<string, unknown>; recordedAt: string };
+type EventLine = {
+  id: string;
+  position: number;
+  stream: string;
+  revision: number;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: string;
+};
 
 const dayMs = 24 * 60 * 60 * 1000;
 const admin = { user: 1, admin: true } as const;
@@ -45,7 +54,9 @@ describe("GET /api/payments/admin/list", () => {
     expect(await ids("?userId=101")).toEqual([b.paymentId, a.paymentId]);
     expect(await ids("?from=2025-03-02T00:00:00Z")).toEqual([c.paymentId, b.paymentId]);
     expect(await ids("?to=2025-03-02T10:00:00Z")).toEqual([a.paymentId]);
-    expect(await ids("?from=2025-03-02T00:00:00Z&to=2025-03-03T00:00:00Z&userId=101&status=PAID")).toEqual([b.paymentId]);
+    expect(await ids("?from=2025-03-02T00:00:00Z&to=2025-03-03T00:00:00Z&userId=101&status=PAID")).toEqual([
+      b.paymentId,
+    ]);
   });
 
   it("pages with cursor until nextCursor is null", async () => {
@@ -57,7 +68,13 @@ describe("GET /api/payments/admin/list", () => {
     const first = (await t.call("GET", "/api/payments/admin/list?limit=2", admin)).json<ListBody>();
     expect(first.payments).toHaveLength(2);
     expect(first.nextCursor).not.toBeNull();
-    const second = (await t.call("GET", `/api/payments/admin/list?limit=2&cursor=${encodeURIComponent(first.nextCursor ?? "")}`, admin)).json<ListBody>();
+    const second = (
+      await t.call(
+        "GET",
+        `/api/payments/admin/list?limit=2&cursor=${encodeURIComponent(first.nextCursor ?? "")}`,
+        admin,
+      )
+    ).json<ListBody>();
     expect(second.nextCursor).toBeNull();
     expect([...first.payments, ...second.payments].map((p) => p.paymentId)).toEqual([...created].reverse());
   });
@@ -108,7 +125,9 @@ describe("GET /api/payments/admin/stats", () => {
     await t.createPayment(101);
     clock.advance(dayMs);
     await t.createPayment(101);
-    const stats = (await t.call("GET", "/api/payments/admin/stats?from=2025-03-02T00:00:00Z", admin)).json<{ paymentsCreated: number }>();
+    const stats = (await t.call("GET", "/api/payments/admin/stats?from=2025-03-02T00:00:00Z", admin)).json<{
+      paymentsCreated: number;
+    }>();
     expect(stats.paymentsCreated).toBe(1);
   });
 });
@@ -121,7 +140,12 @@ describe("GET /api/payments/admin/:id", () => {
     const res = await t.call("GET", `/api/payments/admin/${payment.paymentId}`, admin);
     expect(res.statusCode).toBe(200);
     const body = res.json<{ payment: Record<string, unknown>; events: Omit<EventLine, "id" | "stream">[] }>();
-    expect(body.payment).toMatchObject({ paymentId: payment.paymentId, userId: 101, status: "PAID", telegramPaymentChargeId: "charge-detail" });
+    expect(body.payment).toMatchObject({
+      paymentId: payment.paymentId,
+      userId: 101,
+      status: "PAID",
+      telegramPaymentChargeId: "charge-detail",
+    });
     expect(body.events.map((e) => e.type)).toEqual(["PaymentCreated", "InvoiceIssued", "PaymentPaid"]);
     expect(body.events.map((e) => e.revision)).toEqual([0, 1, 2]);
     const stored = (await allEvents(t.memory)).filter((e) => e.stream === paymentStream(payment.paymentId));
@@ -131,7 +155,10 @@ describe("GET /api/payments/admin/:id", () => {
   });
 
   it("answers 404 'Payment not found' for an unknown id, a uuid or not", async () => {
-    expect(expectError(await t.call("GET", `/api/payments/admin/${unknownPaymentId}`, admin), 404, "PaymentNotFound").message).toBe("Payment not found");
+    expect(
+      expectError(await t.call("GET", `/api/payments/admin/${unknownPaymentId}`, admin), 404, "PaymentNotFound")
+        .message,
+    ).toBe("Payment not found");
     expectError(await t.call("GET", "/api/payments/admin/not-a-uuid", admin), 404, "PaymentNotFound");
   });
 });
@@ -156,11 +183,23 @@ describe("POST /api/payments/admin/:id/refund", () => {
 
   it("refunds to the creator when the successful_payment did not say who paid", async () => {
     const payment = await t.createPayment(101);
-    const update = { update_id: 9, message: { successful_payment: { currency: "XTR", total_amount: 10, invoice_payload: payment.paymentId, telegram_payment_charge_id: "charge-no-from" } } };
+    const update = {
+      update_id: 9,
+      message: {
+        successful_payment: {
+          currency: "XTR",
+          total_amount: 10,
+          invoice_payload: payment.paymentId,
+          telegram_payment_charge_id: "charge-no-from",
+        },
+      },
+    };
     expect((await t.webhookPost(update)).statusCode).toBe(200);
     await t.settled();
     expect((await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin)).statusCode).toBe(200);
-    expect(t.mock.calls.filter((c) => c.method === "refundStarPayment").map((c) => c.params)).toEqual([{ user_id: 101, telegram_payment_charge_id: "charge-no-from" }]);
+    expect(t.mock.calls.filter((c) => c.method === "refundStarPayment").map((c) => c.params)).toEqual([
+      { user_id: 101, telegram_payment_charge_id: "charge-no-from" },
+    ]);
   });
 
   it("answers 409 for a payment that is not paid, without calling Telegram", async () => {
@@ -173,7 +212,11 @@ describe("POST /api/payments/admin/:id/refund", () => {
     const payment = await t.createPayment(101);
     await t.pay(payment, { fromId: 101 });
     expect((await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin)).statusCode).toBe(200);
-    expectError(await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin), 409, "PaymentAlreadyRefunded");
+    expectError(
+      await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin),
+      409,
+      "PaymentAlreadyRefunded",
+    );
     expect(t.mock.calls.filter((c) => c.method === "refundStarPayment")).toHaveLength(1);
     expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentRefunded")).toHaveLength(1);
   });
@@ -182,7 +225,11 @@ describe("POST /api/payments/admin/:id/refund", () => {
     const payment = await t.createPayment(101);
     await t.pay(payment, { fromId: 101 });
     t.mock.failNext("refundStarPayment", { errorCode: 400, description: "Bad Request: not enough Stars" });
-    const body = expectError(await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin), 502, "TelegramRefundFailed");
+    const body = expectError(
+      await t.call("POST", `/api/payments/admin/${payment.paymentId}/refund`, admin),
+      502,
+      "TelegramRefundFailed",
+    );
     expect(JSON.stringify(body.details)).toContain("not enough Stars");
     expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentRefunded")).toHaveLength(0);
     expect(t.paymentView(payment.paymentId)?.status).toBe("PAID");
@@ -205,7 +252,10 @@ describe("POST /api/credits/admin/adjust", () => {
   it("answers 201 with the new balance, adding to the credits of paid payments", async () => {
     const payment = await t.createPayment(101);
     await t.pay(payment, { fromId: 101 });
-    const res = await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: -30, reason: "support ticket 17" } });
+    const res = await t.call("POST", "/api/credits/admin/adjust", {
+      ...admin,
+      body: { userId: 101, delta: -30, reason: "support ticket 17" },
+    });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toEqual({ userId: 101, delta: -30, credits: 70 });
     expect((await t.call("GET", "/api/credits/balance", { user: 101 })).json()).toMatchObject({ credits: 70 });
@@ -214,10 +264,29 @@ describe("POST /api/credits/admin/adjust", () => {
   });
 
   it("answers 400 for a zero delta or an empty reason, and records nothing", async () => {
-    expectError(await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 0, reason: "nothing" } }), 400);
-    expectError(await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 5, reason: "" } }), 400);
-    expectError(await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 5, reason: "   " } }), 400);
-    expectError(await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 1.5, reason: "half" } }), 400, "InvalidRequest");
+    expectError(
+      await t.call("POST", "/api/credits/admin/adjust", {
+        ...admin,
+        body: { userId: 101, delta: 0, reason: "nothing" },
+      }),
+      400,
+    );
+    expectError(
+      await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 5, reason: "" } }),
+      400,
+    );
+    expectError(
+      await t.call("POST", "/api/credits/admin/adjust", { ...admin, body: { userId: 101, delta: 5, reason: "   " } }),
+      400,
+    );
+    expectError(
+      await t.call("POST", "/api/credits/admin/adjust", {
+        ...admin,
+        body: { userId: 101, delta: 1.5, reason: "half" },
+      }),
+      400,
+      "InvalidRequest",
+    );
     expect(await allEvents(t.memory)).toHaveLength(0);
   });
 });
@@ -254,10 +323,16 @@ describe("GET /api/events", () => {
     for (let i = 0; i < 3; i++) await t.createPayment(101 + i); // two events each
     const first = parseNdjson((await t.call("GET", "/api/events?limit=4", admin)).body);
     expect(first).toHaveLength(4);
-    const rest = parseNdjson((await t.call("GET", `/api/events?after=${first.at(-1)?.position ?? 0}&limit=4`, admin)).body);
+    const rest = parseNdjson(
+      (await t.call("GET", `/api/events?after=${first.at(-1)?.position ?? 0}&limit=4`, admin)).body,
+    );
     expect(rest).toHaveLength(2);
-    expect([...first, ...rest].map((e) => e.position)).toEqual((await allEvents(t.memory)).map((e) => Number(e.position)));
-    expect(parseNdjson((await t.call("GET", `/api/events?after=${rest.at(-1)?.position ?? 0}`, admin)).body)).toEqual([]);
+    expect([...first, ...rest].map((e) => e.position)).toEqual(
+      (await allEvents(t.memory)).map((e) => Number(e.position)),
+    );
+    expect(parseNdjson((await t.call("GET", `/api/events?after=${rest.at(-1)?.position ?? 0}`, admin)).body)).toEqual(
+      [],
+    );
   });
 
   it("answers 400 for a negative after or a limit over 10 000", async () => {
@@ -267,7 +342,7 @@ describe("GET /api/events", () => {
 });
 
 describe("admin routes refuse non-admins", () => {
-  const routes: [("GET" | "POST"), string, unknown?][] = [
+  const routes: ["GET" | "POST", string, unknown?][] = [
     ["GET", "/api/payments/admin/list"],
     ["GET", "/api/payments/admin/stats"],
     ["GET", `/api/payments/admin/${unknownPaymentId}`],

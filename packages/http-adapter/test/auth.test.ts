@@ -2,7 +2,14 @@ import { signInitData } from "@starledger/telegram-adapter";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { issueToken } from "../src/index.js";
-import { configuredAdminId, expectError, startTestApp, testAuthSecret, testBotToken, type TestApp } from "./support/test-app.js";
+import {
+  configuredAdminId,
+  expectError,
+  startTestApp,
+  testAuthSecret,
+  testBotToken,
+  type TestApp,
+} from "./support/test-app.js";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -34,29 +41,45 @@ describe("bearer tokens", () => {
   });
 
   it("a missing Authorization header answers 401", async () => {
-    expect(expectError(await t.call("GET", "/api/credits/balance"), 401, "Unauthorized").message).toMatch(/Missing Authorization header/);
+    expect(expectError(await t.call("GET", "/api/credits/balance"), 401, "Unauthorized").message).toMatch(
+      /Missing Authorization header/,
+    );
   });
 
   it("a token signed with another secret answers 401", async () => {
-    const token = await issueToken({ userId: 42, admin: true, ttlMs: hourMs }, "another-secret-0123456789-abcdefghijklmnop");
+    const token = await issueToken(
+      { userId: 42, admin: true, ttlMs: hourMs },
+      "another-secret-0123456789-abcdefghijklmnop",
+    );
     expectError(await balance(`Bearer ${token}`), 401, "Unauthorized");
   });
 
   it("garbage, an unknown scheme and a bare token answer 401", async () => {
-    for (const header of ["Bearer not.a.jwt", "Basic dXNlcjpwYXNz", await issueToken({ userId: 42, admin: false, ttlMs: hourMs }, testAuthSecret)]) {
+    for (const header of [
+      "Bearer not.a.jwt",
+      "Basic dXNlcjpwYXNz",
+      await issueToken({ userId: 42, admin: false, ttlMs: hourMs }, testAuthSecret),
+    ]) {
       expectError(await balance(header), 401, "Unauthorized");
     }
   });
 
   it("an expired token answers 401 'Token expired'", async () => {
-    const token = await issueToken({ userId: 42, admin: false, ttlMs: 1_000, now: new Date(Date.now() - 2 * hourMs) }, testAuthSecret);
+    const token = await issueToken(
+      { userId: 42, admin: false, ttlMs: 1_000, now: new Date(Date.now() - 2 * hourMs) },
+      testAuthSecret,
+    );
     expect(expectError(await balance(`Bearer ${token}`), 401, "Unauthorized").message).toBe("Token expired");
   });
 
   it("a token without exp, or whose subject is not a user id, answers 401", async () => {
     const key = new TextEncoder().encode(testAuthSecret);
     const noExp = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("42").sign(key);
-    const badSub = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("admin").setExpirationTime("1h").sign(key);
+    const badSub = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("admin")
+      .setExpirationTime("1h")
+      .sign(key);
     expectError(await balance(`Bearer ${noExp}`), 401, "Unauthorized");
     expectError(await balance(`Bearer ${badSub}`), 401, "Unauthorized");
   });
@@ -64,7 +87,11 @@ describe("bearer tokens", () => {
   it("a token with alg none is refused", async () => {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
     const unsigned = `${encode({ alg: "none" })}.${encode({ sub: "42", role: "admin", exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
-    expectError(await t.call("GET", "/api/payments/admin/list", { authorization: `Bearer ${unsigned}` }), 401, "Unauthorized");
+    expectError(
+      await t.call("GET", "/api/payments/admin/list", { authorization: `Bearer ${unsigned}` }),
+      401,
+      "Unauthorized",
+    );
   });
 });
 
@@ -79,8 +106,15 @@ describe("admin access", () => {
   });
 
   it("a user in ADMIN_USER_IDS signed in with Mini App initData is an admin", async () => {
-    expect((await t.call("GET", "/api/payments/admin/stats", { authorization: `tma ${initDataFor(configuredAdminId)}` })).statusCode).toBe(200);
-    expectError(await t.call("GET", "/api/payments/admin/stats", { authorization: `tma ${initDataFor(42)}` }), 403, "Forbidden");
+    expect(
+      (await t.call("GET", "/api/payments/admin/stats", { authorization: `tma ${initDataFor(configuredAdminId)}` }))
+        .statusCode,
+    ).toBe(200);
+    expectError(
+      await t.call("GET", "/api/payments/admin/stats", { authorization: `tma ${initDataFor(42)}` }),
+      403,
+      "Forbidden",
+    );
   });
 });
 
@@ -102,7 +136,11 @@ describe("Telegram Mini App initData (tma)", () => {
   });
 
   it("initData signed with another bot's token answers 401", async () => {
-    expectError(await balance(`tma ${initDataFor(42, new Date(), "654321:ZYX-DEF1234ghIkl-zyx57W2v1u123ew11")}`), 401, "Unauthorized");
+    expectError(
+      await balance(`tma ${initDataFor(42, new Date(), "654321:ZYX-DEF1234ghIkl-zyx57W2v1u123ew11")}`),
+      401,
+      "Unauthorized",
+    );
   });
 
   it("initData older than INIT_DATA_MAX_AGE answers 401", async () => {
@@ -112,7 +150,10 @@ describe("Telegram Mini App initData (tma)", () => {
   it("without MASTER_BOT_TOKEN, tma is refused with 401", async () => {
     const noToken = await startTestApp({ env: { MASTER_BOT_TOKEN: "" } });
     try {
-      expect(expectError(await noToken.call("GET", "/api/credits/balance", { authorization: `tma ${initDataFor(42)}` }), 401).message).toMatch(/MASTER_BOT_TOKEN/);
+      expect(
+        expectError(await noToken.call("GET", "/api/credits/balance", { authorization: `tma ${initDataFor(42)}` }), 401)
+          .message,
+      ).toMatch(/MASTER_BOT_TOKEN/);
     } finally {
       await noToken.close();
     }

@@ -20,9 +20,22 @@ beforeAll(async () => {
   const store = openSqliteEventStore({ path: db });
   const ledger = new StarsLedger(store, { starsToCreditsRate: 10, paymentTtlMs: 86_400_000, requireSameUser: true });
   const now = new Date("2026-11-26T10:00:00.000Z");
-  for (const [index, paymentId] of ["0a0a0a0a-0000-4000-8000-000000000001", "0a0a0a0a-0000-4000-8000-000000000002"].entries()) {
+  for (const [index, paymentId] of [
+    "0a0a0a0a-0000-4000-8000-000000000001",
+    "0a0a0a0a-0000-4000-8000-000000000002",
+  ].entries()) {
     (await ledger.createPayment({ paymentId, userId: 42, starsAmount: 10, now }))._unsafeUnwrap();
-    (await ledger.recordSuccessfulPayment({ invoicePayload: paymentId, telegramPaymentChargeId: `charge-${index}`, providerPaymentChargeId: "", currency: "XTR", totalAmount: 10, telegramUserId: 42, now }))._unsafeUnwrap();
+    (
+      await ledger.recordSuccessfulPayment({
+        invoicePayload: paymentId,
+        telegramPaymentChargeId: `charge-${index}`,
+        providerPaymentChargeId: "",
+        currency: "XTR",
+        totalAmount: 10,
+        telegramUserId: 42,
+        now,
+      })
+    )._unsafeUnwrap();
   }
   (await ledger.adjustCredits({ userId: 42, delta: 5, reason: "goodwill", admin: "admin:1", now }))._unsafeUnwrap();
   await store.close();
@@ -68,9 +81,16 @@ describe("starledger audit and reconcile as a process", () => {
     sqlite.close();
     const result = run("audit", "verify", "--json");
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.out) as { ok: boolean; problems: { stream: string; revision: string; position: string }[] };
+    const report = JSON.parse(result.out) as {
+      ok: boolean;
+      problems: { stream: string; revision: string; position: string }[];
+    };
     expect(report.ok).toBe(false);
-    expect(report.problems[0]).toMatchObject({ stream: "payment-0a0a0a0a-0000-4000-8000-000000000001", revision: "1", position: "2" });
+    expect(report.problems[0]).toMatchObject({
+      stream: "payment-0a0a0a0a-0000-4000-8000-000000000001",
+      revision: "1",
+      position: "2",
+    });
   });
 
   it("reconcile in MOCK mode reports the ledger's charges that Telegram does not have, exit 1, with --json", () => {

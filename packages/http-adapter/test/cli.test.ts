@@ -6,7 +6,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken, startServer } from "../src/index.js";
 import { assertDistIsFresh, runCli, ServeProcess } from "./support/cli-process.js";
 import { FakeBotApiServer, okResult } from "@starledger/telegram-adapter/testing";
-import { eventually, fetchJson, runbookCreateBody, runbookWebhookBody, type BalanceBody } from "./support/http-client.js";
+import {
+  eventually,
+  fetchJson,
+  runbookCreateBody,
+  runbookWebhookBody,
+  type BalanceBody,
+} from "./support/http-client.js";
 import { testAuthSecret, testBotToken } from "./support/test-app.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -64,9 +70,14 @@ describe("starledger: usage", () => {
 
 describe("starledger token", () => {
   it("--user 5 --admin prints, as its last line, a token that verifies with AUTH_SECRET with sub 5 and role admin", async () => {
-    const run = await runCli(["token", "--user", "5", "--admin"], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
+    const run = await runCli(["token", "--user", "5", "--admin"], {
+      AUTH_SECRET: testAuthSecret,
+      EVENT_STORE_URL: "memory:",
+    });
     expect(run.code, run.stderr).toBe(0);
-    const { payload } = await jwtVerify(lastLine(run.stdout), new TextEncoder().encode(testAuthSecret), { algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(lastLine(run.stdout), new TextEncoder().encode(testAuthSecret), {
+      algorithms: ["HS256"],
+    });
     expect(payload.sub).toBe("5");
     expect(payload.role).toBe("admin");
     expect(payload.iss).toBe("starledger");
@@ -74,7 +85,10 @@ describe("starledger token", () => {
   });
 
   it("without --admin the token has no role; --ttl sets its lifetime", async () => {
-    const run = await runCli(["token", "--user", "6", "--ttl", "30m"], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
+    const run = await runCli(["token", "--user", "6", "--ttl", "30m"], {
+      AUTH_SECRET: testAuthSecret,
+      EVENT_STORE_URL: "memory:",
+    });
     expect(run.code, run.stderr).toBe(0);
     const { payload } = await jwtVerify(lastLine(run.stdout), new TextEncoder().encode(testAuthSecret));
     expect(payload.role).toBeUndefined();
@@ -82,7 +96,14 @@ describe("starledger token", () => {
   });
 
   it("a --user that is not a positive whole number, or a bad --ttl, exits 2 with a message", async () => {
-    for (const args of [["--user", "abc"], ["--user", "0"], ["--user", "-3"], [], ["--user", "5", "--ttl", "400d"], ["--user", "5", "--ttl", "soon"]]) {
+    for (const args of [
+      ["--user", "abc"],
+      ["--user", "0"],
+      ["--user", "-3"],
+      [],
+      ["--user", "5", "--ttl", "400d"],
+      ["--user", "5", "--ttl", "soon"],
+    ]) {
       const run = await runCli(["token", ...args], { AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:" });
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stderr, args.join(" ")).toMatch(/--user|--ttl/);
@@ -97,16 +118,26 @@ describe("starledger replay", () => {
 
   beforeAll(async () => {
     storeUrl = `sqlite:${join(tempDir(), "l.db")}`;
-    const started = await startServer({ EVENT_STORE_URL: storeUrl, PORT: "0", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" });
+    const started = await startServer({
+      EVENT_STORE_URL: storeUrl,
+      PORT: "0",
+      AUTH_SECRET: testAuthSecret,
+      LOG_LEVEL: "silent",
+    });
     if (!started.ok) throw new Error(started.error.message);
     const { server } = started;
     try {
       const pay = async (userId: number, starsAmount: number, charge: string | undefined) => {
         const token = await issueToken({ userId, admin: false, ttlMs: hourMs }, testAuthSecret);
-        const created = await fetchJson<{ paymentId: string }>(`${server.url}/api/payments/create`, { token, body: JSON.stringify({ starsAmount }) });
+        const created = await fetchJson<{ paymentId: string }>(`${server.url}/api/payments/create`, {
+          token,
+          body: JSON.stringify({ starsAmount }),
+        });
         expect(created.status).toBe(201);
         if (charge === undefined) return;
-        const update = JSON.parse(runbookWebhookBody(created.body.paymentId)) as { message: { successful_payment: Record<string, unknown> } };
+        const update = JSON.parse(runbookWebhookBody(created.body.paymentId)) as {
+          message: { successful_payment: Record<string, unknown> };
+        };
         update.message.successful_payment.total_amount = starsAmount;
         update.message.successful_payment.telegram_payment_charge_id = charge;
         expect((await fetchJson(`${server.url}/master/webhook`, { body: JSON.stringify(update) })).status).toBe(200);
@@ -161,7 +192,13 @@ describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.
   let env: Record<string, string>;
   beforeAll(async () => {
     await fake.start();
-    env = { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, TELEGRAM_API_ROOT: fake.root, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:" };
+    env = {
+      PAYMENT_MODE: "REAL",
+      MASTER_BOT_TOKEN: testBotToken,
+      TELEGRAM_API_ROOT: fake.root,
+      WEBHOOK_SECRET: "s3cret",
+      EVENT_STORE_URL: "memory:",
+    };
   });
   afterAll(async () => {
     await fake.stop();
@@ -174,7 +211,11 @@ describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.
     const [call, ...more] = fake.callsOf("setWebhook");
     expect(more).toHaveLength(0);
     expect(call?.path).toBe(`/bot${testBotToken}/setWebhook`);
-    expect(call?.body).toMatchObject({ url: "https://x/master/webhook", secret_token: "s3cret", allowed_updates: ["message", "pre_checkout_query"] });
+    expect(call?.body).toMatchObject({
+      url: "https://x/master/webhook",
+      secret_token: "s3cret",
+      allowed_updates: ["message", "pre_checkout_query"],
+    });
   });
 
   it("webhook set refuses a URL that is not HTTPS with exit 2, without calling Telegram", async () => {
@@ -186,7 +227,15 @@ describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.
   });
 
   it("webhook info prints getWebhookInfo's answer", async () => {
-    fake.queue("getWebhookInfo", okResult({ url: "https://x/master/webhook", has_custom_certificate: false, pending_update_count: 3, allowed_updates: ["message", "pre_checkout_query"] }));
+    fake.queue(
+      "getWebhookInfo",
+      okResult({
+        url: "https://x/master/webhook",
+        has_custom_certificate: false,
+        pending_update_count: 3,
+        allowed_updates: ["message", "pre_checkout_query"],
+      }),
+    );
     const run = await runCli(["webhook", "info"], env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("https://x/master/webhook");
@@ -203,7 +252,14 @@ describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.
   });
 
   it("webhook set exits 1 with Telegram's reason when Telegram refuses", async () => {
-    fake.queue("setWebhook", { status: 400, json: { ok: false, error_code: 400, description: "Bad Request: bad webhook: HTTPS url must be provided for webhook" } });
+    fake.queue("setWebhook", {
+      status: 400,
+      json: {
+        ok: false,
+        error_code: 400,
+        description: "Bad Request: bad webhook: HTTPS url must be provided for webhook",
+      },
+    });
     const run = await runCli(["webhook", "set", "--url", "https://x/master/webhook"], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("bad webhook");
@@ -212,13 +268,25 @@ describe("starledger webhook and stars, in REAL mode against a Bot API on 127.0.
 
 describe("starledger serve", () => {
   it("REAL mode without MASTER_BOT_TOKEN exits 1 with 'Payment system not configured: MASTER_BOT_TOKEN is not set'", async () => {
-    const run = await runCli(["serve"], { PAYMENT_MODE: "REAL", AUTH_SECRET: testAuthSecret, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:", PORT: "0" });
+    const run = await runCli(["serve"], {
+      PAYMENT_MODE: "REAL",
+      AUTH_SECRET: testAuthSecret,
+      WEBHOOK_SECRET: "s3cret",
+      EVENT_STORE_URL: "memory:",
+      PORT: "0",
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("Payment system not configured: MASTER_BOT_TOKEN is not set");
   });
 
   it("REAL mode without WEBHOOK_SECRET refuses to start, and starts with ALLOW_INSECURE_WEBHOOK=1", async () => {
-    const env = { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, AUTH_SECRET: testAuthSecret, EVENT_STORE_URL: "memory:", PORT: "0" };
+    const env = {
+      PAYMENT_MODE: "REAL",
+      MASTER_BOT_TOKEN: testBotToken,
+      AUTH_SECRET: testAuthSecret,
+      EVENT_STORE_URL: "memory:",
+      PORT: "0",
+    };
     const refused = await runCli(["serve"], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("WEBHOOK_SECRET");
@@ -229,7 +297,13 @@ describe("starledger serve", () => {
   });
 
   it("REAL mode without AUTH_SECRET exits 1", async () => {
-    const run = await runCli(["serve"], { PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: testBotToken, WEBHOOK_SECRET: "s3cret", EVENT_STORE_URL: "memory:", PORT: "0" });
+    const run = await runCli(["serve"], {
+      PAYMENT_MODE: "REAL",
+      MASTER_BOT_TOKEN: testBotToken,
+      WEBHOOK_SECRET: "s3cret",
+      EVENT_STORE_URL: "memory:",
+      PORT: "0",
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("AUTH_SECRET is required");
   });
@@ -238,7 +312,9 @@ describe("starledger serve", () => {
     const dir = tempDir();
     const env = { EVENT_STORE_URL: `sqlite:${join(dir, "l.db")}` };
     const server = await serve(env);
-    const [, devToken = "", balanceUrl = ""] = await server.waitForStdout(/curl -H "Authorization: Bearer (\S+)" (http:\/\/\S+\/api\/credits\/balance)/);
+    const [, devToken = "", balanceUrl = ""] = await server.waitForStdout(
+      /curl -H "Authorization: Bearer (\S+)" (http:\/\/\S+\/api\/credits\/balance)/,
+    );
     expect(balanceUrl).toBe(`${server.url}/api/credits/balance`);
     const balance = await fetchJson<BalanceBody>(balanceUrl, { token: devToken });
     expect(balance.status).toBe(200);
@@ -247,7 +323,10 @@ describe("starledger serve", () => {
 
     const minted = await runCli(["token", "--user", "9"], env);
     expect(minted.code, minted.stderr).toBe(0);
-    expect((await fetchJson<BalanceBody>(balanceUrl, { token: lastLine(minted.stdout) })).body).toEqual({ userId: 9, credits: 0 });
+    expect((await fetchJson<BalanceBody>(balanceUrl, { token: lastLine(minted.stdout) })).body).toEqual({
+      userId: 9,
+      credits: 0,
+    });
 
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
@@ -268,8 +347,14 @@ describe("starledger serve", () => {
       });
       const token = await issueToken({ userId: 77, admin: false, ttlMs: hourMs }, testAuthSecret);
       const release = fake.hold("createInvoiceLink");
-      const inFlight = fetchJson<{ paymentId: string; invoiceLink: string }>(`${server.url}/api/payments/create`, { token, body: runbookCreateBody });
-      await eventually(() => Promise.resolve(fake.callsOf("createInvoiceLink").length > 0 ? true : undefined), "createInvoiceLink to reach Telegram");
+      const inFlight = fetchJson<{ paymentId: string; invoiceLink: string }>(`${server.url}/api/payments/create`, {
+        token,
+        body: runbookCreateBody,
+      });
+      await eventually(
+        () => Promise.resolve(fake.callsOf("createInvoiceLink").length > 0 ? true : undefined),
+        "createInvoiceLink to reach Telegram",
+      );
       server.child.kill("SIGTERM");
       await server.waitForStdout(/Shutting down: finishing in-flight requests/);
       release();

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../src/index.js";
 import { assertDistIsFresh, ServeProcess } from "./support/cli-process.js";
-import { caughtUp, eventually, fetchJson, runbookCreateBody, runbookWebhookBody, type BalanceBody, type HistoryBody } from "./support/http-client.js";
+import {
+  caughtUp,
+  eventually,
+  fetchJson,
+  runbookCreateBody,
+  runbookWebhookBody,
+  type BalanceBody,
+  type HistoryBody,
+} from "./support/http-client.js";
 import { testAuthSecret } from "./support/test-app.js";
 
 let dir: string;
@@ -25,11 +33,19 @@ describe("serve killed with SIGKILL", () => {
     let paymentId: string;
     let pendingId: string;
     try {
-      const created = await fetchJson<{ paymentId: string }>(`${first.url}/api/payments/create`, { token, body: runbookCreateBody });
+      const created = await fetchJson<{ paymentId: string }>(`${first.url}/api/payments/create`, {
+        token,
+        body: runbookCreateBody,
+      });
       expect(created.status).toBe(201);
       paymentId = created.body.paymentId;
-      expect((await fetchJson(`${first.url}/master/webhook`, { body: runbookWebhookBody(paymentId) })).status).toBe(200);
-      const pending = await fetchJson<{ paymentId: string }>(`${first.url}/api/payments/create`, { token, body: JSON.stringify({ starsAmount: 25 }) });
+      expect((await fetchJson(`${first.url}/master/webhook`, { body: runbookWebhookBody(paymentId) })).status).toBe(
+        200,
+      );
+      const pending = await fetchJson<{ paymentId: string }>(`${first.url}/api/payments/create`, {
+        token,
+        body: JSON.stringify({ starsAmount: 25 }),
+      });
       expect(pending.status).toBe(201);
       pendingId = pending.body.paymentId;
     } finally {
@@ -46,9 +62,14 @@ describe("serve killed with SIGKILL", () => {
         [pendingId, "PENDING", 250],
         [paymentId, "PAID", 100],
       ]);
-      expect((await fetchJson<BalanceBody>(`${second.url}/api/credits/balance`, { token })).body).toEqual({ userId: 31, credits: 100 });
+      expect((await fetchJson<BalanceBody>(`${second.url}/api/credits/balance`, { token })).body).toEqual({
+        userId: 31,
+        credits: 100,
+      });
       // The charge is remembered across the crash: a redelivery credits nothing.
-      expect((await fetchJson(`${second.url}/master/webhook`, { body: runbookWebhookBody(paymentId) })).status).toBe(200);
+      expect((await fetchJson(`${second.url}/master/webhook`, { body: runbookWebhookBody(paymentId) })).status).toBe(
+        200,
+      );
       await caughtUp(second.url);
       expect((await fetchJson<BalanceBody>(`${second.url}/api/credits/balance`, { token })).body.credits).toBe(100);
     } finally {

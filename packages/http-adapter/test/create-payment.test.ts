@@ -29,7 +29,11 @@ describe("POST /api/payments/create", () => {
     });
     const invoiceCall = t.mock.calls.find((c) => c.method === "createInvoiceLink");
     expect(invoiceCall?.params).toMatchObject({ payload: body.paymentId, currency: "XTR", prices: [{ amount: 10 }] });
-    expect(t.paymentView(body.paymentId)).toMatchObject({ userId: 42, status: "PENDING", invoiceLink: body.invoiceLink });
+    expect(t.paymentView(body.paymentId)).toMatchObject({
+      userId: 42,
+      status: "PENDING",
+      invoiceLink: body.invoiceLink,
+    });
   });
 
   it("with {packageId} picks that package", async () => {
@@ -38,14 +42,26 @@ describe("POST /api/payments/create", () => {
   });
 
   it("answers 400 listing the valid amounts when no package costs starsAmount", async () => {
-    const body = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 11 } }), 400, "UnknownPackage");
+    const body = expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 11 } }),
+      400,
+      "UnknownPackage",
+    );
     expect(body.message).toContain("10, 25, 50, 100");
     expect(t.mock.calls).toHaveLength(0);
   });
 
   it("answers 400 for an unknown packageId, and for a packageId whose price differs from starsAmount", async () => {
-    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_7" } }), 400, "UnknownPackage");
-    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_100", starsAmount: 25 } }), 400, "UnknownPackage");
+    expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_7" } }),
+      400,
+      "UnknownPackage",
+    );
+    expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { packageId: "pkg_100", starsAmount: 25 } }),
+      400,
+      "UnknownPackage",
+    );
   });
 
   it("answers 400 for a body with neither field, an unknown field, or a non-integer amount", async () => {
@@ -66,7 +82,11 @@ describe("POST /api/payments/create", () => {
 
   it("concurrent requests with the same Idempotency-Key all answer the same payment and link, created once", async () => {
     const headers = { "idempotency-key": "double-click" };
-    const answers = await Promise.all(Array.from({ length: 5 }, () => t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }),
+      ),
+    );
     expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
     const bodies = answers.map((r) => r.json<CreatedPayment>());
     for (const body of bodies) expect(body).toEqual(bodies[0]);
@@ -92,7 +112,15 @@ describe("POST /api/payments/create", () => {
   });
 
   it("an Idempotency-Key with spaces is refused with 400", async () => {
-    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers: { "idempotency-key": "a b" } }), 400, "InvalidRequest");
+    expectError(
+      await t.call("POST", "/api/payments/create", {
+        user: 42,
+        body: { starsAmount: 10 },
+        headers: { "idempotency-key": "a b" },
+      }),
+      400,
+      "InvalidRequest",
+    );
   });
 
   it("when createInvoiceLink fails: 502 'Failed to create invoice' and the payment is recorded FAILED with invoice_creation_failed", async () => {
@@ -105,15 +133,22 @@ describe("POST /api/payments/create", () => {
     const events = await allEvents(t.memory);
     expect(events.map((e) => e.type)).toEqual(["PaymentCreated", "PaymentFailed"]);
     expect(events[1]?.data).toMatchObject({ reason: "invoice_creation_failed" });
-    const history = (await t.call("GET", "/api/payments/history", { user: 42 })).json<{ payments: { status: string; failureReason?: string }[] }>();
-    expect(history.payments).toEqual([expect.objectContaining({ status: "FAILED", failureReason: "invoice_creation_failed" })]);
+    const history = (await t.call("GET", "/api/payments/history", { user: 42 })).json<{
+      payments: { status: string; failureReason?: string }[];
+    }>();
+    expect(history.payments).toEqual([
+      expect.objectContaining({ status: "FAILED", failureReason: "invoice_creation_failed" }),
+    ]);
   });
 
   it("a retry with the Idempotency-Key of a failed payment answers 502 again without calling Telegram", async () => {
     const headers = { "idempotency-key": "order-3" };
     t.mock.failNext("createInvoiceLink", { errorCode: 400, description: "Bad Request: bot was blocked by the user" });
     expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }), 502);
-    const again = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }), 502);
+    const again = expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers }),
+      502,
+    );
     expect(again.message).toBe("Failed to create invoice");
     expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
   });
@@ -123,7 +158,11 @@ describe("POST /api/payments/create", () => {
     try {
       await limited.createPayment(7);
       await limited.createPayment(7);
-      const body = expectError(await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 10 } }), 429, "TooManyRequests");
+      const body = expectError(
+        await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 10 } }),
+        429,
+        "TooManyRequests",
+      );
       expect(body.message).toMatch(/at most 2 per minute/);
       await limited.createPayment(8);
     } finally {
@@ -133,7 +172,11 @@ describe("POST /api/payments/create", () => {
 
   it("answers 503 and records nothing when the store is down", async () => {
     t.failing.down = true;
-    expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 503, "StoreUnavailable");
+    expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }),
+      503,
+      "StoreUnavailable",
+    );
     expect(await allEvents(t.memory)).toHaveLength(0);
     expect(t.mock.calls).toHaveLength(0);
   });
@@ -149,7 +192,9 @@ describe("POST /api/payments/create with a REAL Bot API client", () => {
   });
 
   it("sends createInvoiceLink to Telegram and answers with Telegram's link", async () => {
-    const real = await startTestApp({ botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }) });
+    const real = await startTestApp({
+      botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }),
+    });
     try {
       const body = await real.createPayment(42, { starsAmount: 25 });
       expect(body.invoiceLink).toBe(`https://t.me/$fake_${body.paymentId}`);
@@ -162,10 +207,16 @@ describe("POST /api/payments/create with a REAL Bot API client", () => {
   });
 
   it("a Telegram server error answers 502 'Failed to create invoice' and records the payment FAILED", async () => {
-    const real = await startTestApp({ botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }) });
+    const real = await startTestApp({
+      botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }),
+    });
     try {
       fake.queue("createInvoiceLink", errorResult(500, "Internal Server Error"));
-      const body = expectError(await real.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 502, "InvoiceCreationFailed");
+      const body = expectError(
+        await real.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }),
+        502,
+        "InvoiceCreationFailed",
+      );
       expect(body.message).toBe("Failed to create invoice");
       const failed = (await allEvents(real.memory)).find((e) => e.type === "PaymentFailed");
       expect(failed?.data).toMatchObject({ reason: "invoice_creation_failed" });
@@ -177,7 +228,11 @@ describe("POST /api/payments/create with a REAL Bot API client", () => {
   it("REAL mode without a bot token answers 503 'Payment system not configured'", async () => {
     const unconfigured = await startTestApp({ botApi: createBotApi({ mode: "REAL" }) });
     try {
-      const body = expectError(await unconfigured.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 503, "PaymentSystemNotConfigured");
+      const body = expectError(
+        await unconfigured.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }),
+        503,
+        "PaymentSystemNotConfigured",
+      );
       expect(body.message).toBe("Payment system not configured: MASTER_BOT_TOKEN is not set");
     } finally {
       await unconfigured.close();

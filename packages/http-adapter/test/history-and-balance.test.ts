@@ -1,7 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectError, ManualClock, startTestApp, type TestApp } from "./support/test-app.js";
 
-type History = { payments: { paymentId: string; status: string; credits: number; starsAmount: number; createdAt: string; paidAt?: string }[]; nextCursor: string | null };
+type History = {
+  payments: {
+    paymentId: string;
+    status: string;
+    credits: number;
+    starsAmount: number;
+    createdAt: string;
+    paidAt?: string;
+  }[];
+  nextCursor: string | null;
+};
 
 let t: TestApp;
 let clock: ManualClock;

@@ -29,7 +29,11 @@ describe("request limits", () => {
   });
 
   it("malformed JSON answers 400 with a message, on the API and on the webhook", async () => {
-    const api = expectError(await rawPost("/api/payments/create", '{"starsAmount": 10', { authorization }), 400, "InvalidRequest");
+    const api = expectError(
+      await rawPost("/api/payments/create", '{"starsAmount": 10', { authorization }),
+      400,
+      "InvalidRequest",
+    );
     expect(api.message).toBe("Malformed JSON body");
     expect(expectError(await rawPost("/master/webhook", "{update_id:", {}), 400).message).toBe("Malformed JSON body");
   });
@@ -39,20 +43,33 @@ describe("request limits", () => {
   });
 
   it("a body that is not JSON answers 415 with {error, message}", async () => {
-    const res = await t.app.inject({ method: "POST", url: "/api/payments/create", payload: "starsAmount=10", headers: { authorization, "content-type": "application/x-www-form-urlencoded" } });
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/payments/create",
+      payload: "starsAmount=10",
+      headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+    });
     expectError(res, 415, "UnsupportedMediaType");
   });
 });
 
 describe("every error body is {error, message}", () => {
   it("validation errors name the bad field", async () => {
-    const body = expectError(await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: -5 } }), 400, "InvalidRequest");
+    const body = expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: -5 } }),
+      400,
+      "InvalidRequest",
+    );
     expect(body.message).toMatch(/starsAmount/);
   });
 
   it("a route that does not exist, a wrong method, a bad path parameter", async () => {
     expectError(await t.call("GET", "/api/payments/nope"), 404);
     expectError(await t.call("GET", "/master/webhook"), 404);
-    expectError(await t.call("GET", `/api/payments/admin/${"a".repeat(65)}`, { user: 1, admin: true }), 400, "InvalidRequest");
+    expectError(
+      await t.call("GET", `/api/payments/admin/${"a".repeat(65)}`, { user: 1, admin: true }),
+      400,
+      "InvalidRequest",
+    );
   });
 });

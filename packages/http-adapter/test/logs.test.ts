@@ -31,16 +31,33 @@ describe("the runbook's log lines", () => {
 
   it("'Pre-checkout approved' and 'Payment processed successfully' follow a paid payment", async () => {
     const payment = await t.createPayment(42);
-    expect((await t.webhookPost(preCheckoutUpdate(payment.paymentId, { fromId: 42, queryId: "q-log" }), secretHeaders)).json()).toMatchObject({ ok: true });
-    expect((await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42, chargeId: "c-log" }), secretHeaders)).statusCode).toBe(200);
-    expect(t.logs.find("Pre-checkout approved")).toEqual([expect.objectContaining({ paymentId: payment.paymentId, queryId: "q-log", userId: 42 })]);
-    expect(t.logs.find("Payment processed successfully")).toEqual([expect.objectContaining({ paymentId: payment.paymentId, chargeId: "c-log", userId: 42, credits: 100 })]);
+    expect(
+      (
+        await t.webhookPost(preCheckoutUpdate(payment.paymentId, { fromId: 42, queryId: "q-log" }), secretHeaders)
+      ).json(),
+    ).toMatchObject({ ok: true });
+    expect(
+      (
+        await t.webhookPost(
+          successfulPaymentUpdate(payment.paymentId, { fromId: 42, chargeId: "c-log" }),
+          secretHeaders,
+        )
+      ).statusCode,
+    ).toBe(200);
+    expect(t.logs.find("Pre-checkout approved")).toEqual([
+      expect.objectContaining({ paymentId: payment.paymentId, queryId: "q-log", userId: 42 }),
+    ]);
+    expect(t.logs.find("Payment processed successfully")).toEqual([
+      expect.objectContaining({ paymentId: payment.paymentId, chargeId: "c-log", userId: 42, credits: 100 }),
+    ]);
   });
 
   it("'Payment marked as failed' on an amount mismatch", async () => {
     const payment = await t.createPayment(42);
     await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42, totalAmount: 11 }), secretHeaders);
-    expect(t.logs.find("Payment marked as failed")).toEqual([expect.objectContaining({ paymentId: payment.paymentId, reason: "amount_mismatch", starsAmount: 11 })]);
+    expect(t.logs.find("Payment marked as failed")).toEqual([
+      expect.objectContaining({ paymentId: payment.paymentId, reason: "amount_mismatch", starsAmount: 11 }),
+    ]);
     expect(t.logs.find("Payment processed successfully")).toHaveLength(0);
   });
 
@@ -57,13 +74,18 @@ describe("secrets stay out of the logs", () => {
   it("no line holds a bearer token, initData, the bot token, the webhook secret or AUTH_SECRET", async () => {
     const token = await t.tokenFor(42);
     const adminToken = await t.tokenFor(1, true);
-    const initData = signInitData({ user: JSON.stringify({ id: 43, first_name: "Bo" }), auth_date: String(Math.floor(Date.now() / 1000)) }, testBotToken);
+    const initData = signInitData(
+      { user: JSON.stringify({ id: 43, first_name: "Bo" }), auth_date: String(Math.floor(Date.now() / 1000)) },
+      testBotToken,
+    );
     const payment = await t.createPayment(42);
     await t.call("GET", "/api/credits/balance", { authorization: `tma ${initData}` });
     await t.call("GET", "/api/credits/balance", { authorization: `Bearer ${token}x` });
     await t.call("GET", "/api/payments/admin/list", { user: 1, admin: true });
     await t.webhookPost(preCheckoutUpdate(payment.paymentId, { fromId: 42 }), secretHeaders);
-    await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 }), { "x-telegram-bot-api-secret-token": `${webhookSecret}-wrong` });
+    await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 }), {
+      "x-telegram-bot-api-secret-token": `${webhookSecret}-wrong`,
+    });
     await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 }), secretHeaders);
 
     const text = t.logs.raw.join("");

@@ -9,7 +9,8 @@ import { EventStoreDbEventStore } from "@starledger/store-eventstoredb";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreUrl, openEventStore } from "../src/open-event-store.js";
 
-const settings = (url: string, extra: Record<string, string> = {}) => parseConfig({ EVENT_STORE_URL: url, ...extra })._unsafeUnwrap();
+const settings = (url: string, extra: Record<string, string> = {}) =>
+  parseConfig({ EVENT_STORE_URL: url, ...extra })._unsafeUnwrap();
 const dir = mkdtempSync(join(tmpdir(), "starledger-open-"));
 const opened: EventStore[] = [];
 afterAll(async () => {
@@ -32,7 +33,15 @@ describe("choosing a store from EVENT_STORE_URL", () => {
   it("sqlite:PATH opens (and creates) the SQLite file", async () => {
     const store = await open(`sqlite:${join(dir, "nested", "ledger.db")}`);
     expect(store).toBeInstanceOf(SqliteEventStore);
-    expect((await store.appendToStream("payment-x", [{ id: crypto.randomUUID(), type: "T", data: {}, metadata: { schemaVersion: 1 } }], "no_stream")).isOk()).toBe(true);
+    expect(
+      (
+        await store.appendToStream(
+          "payment-x",
+          [{ id: crypto.randomUUID(), type: "T", data: {}, metadata: { schemaVersion: 1 } }],
+          "no_stream",
+        )
+      ).isOk(),
+    ).toBe(true);
   });
 
   it("esdb:// and kurrentdb:// are the EventStoreDB store (connecting lazily)", async () => {
@@ -44,14 +53,18 @@ describe("choosing a store from EVENT_STORE_URL", () => {
     const result = await openEventStore(settings("postgres://app:hunter2@127.0.0.1:1/ledger"));
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error.message).toContain("PostgreSQL store at postgres://app:***@127.0.0.1:1/ledger is unavailable");
+      expect(result.error.message).toContain(
+        "PostgreSQL store at postgres://app:***@127.0.0.1:1/ledger is unavailable",
+      );
       expect(result.error.message).not.toContain("hunter2");
     }
   });
 
   it("an unknown scheme is refused by the settings, listing the supported ones", () => {
     const error = parseConfig({ EVENT_STORE_URL: "mysql://x" })._unsafeUnwrapErr();
-    expect(error.message).toMatch(/EVENT_STORE_URL: expected a URL starting with one of sqlite:, postgres:\/\/, .*memory:/);
+    expect(error.message).toMatch(
+      /EVENT_STORE_URL: expected a URL starting with one of sqlite:, postgres:\/\/, .*memory:/,
+    );
   });
 
   it("describeStoreUrl hides passwords", () => {
@@ -61,15 +74,18 @@ describe("choosing a store from EVENT_STORE_URL", () => {
 });
 
 const pgSkip = await postgresSkipReason();
-describe.skipIf(pgSkip !== undefined)(`postgres:// with POSTGRES_SCHEMA${pgSkip === undefined ? "" : ` (skipped: ${pgSkip})`}`, () => {
-  const schema = randomTestSchema("sl_open");
-  afterAll(async () => {
-    await dropSchema(schema);
-  });
-  it("opens the PostgreSQL store in the configured schema", async () => {
-    const store = await open(postgresTestUrl, { POSTGRES_SCHEMA: schema, POSTGRES_POOL_SIZE: "2" });
-    expect(store).toBeInstanceOf(PostgresEventStore);
-    expect(store instanceof PostgresEventStore && store.schema).toBe(schema);
-    expect((await store.headPosition())._unsafeUnwrap()).toBe(0n);
-  });
-});
+describe.skipIf(pgSkip !== undefined)(
+  `postgres:// with POSTGRES_SCHEMA${pgSkip === undefined ? "" : ` (skipped: ${pgSkip})`}`,
+  () => {
+    const schema = randomTestSchema("sl_open");
+    afterAll(async () => {
+      await dropSchema(schema);
+    });
+    it("opens the PostgreSQL store in the configured schema", async () => {
+      const store = await open(postgresTestUrl, { POSTGRES_SCHEMA: schema, POSTGRES_POOL_SIZE: "2" });
+      expect(store).toBeInstanceOf(PostgresEventStore);
+      expect(store instanceof PostgresEventStore && store.schema).toBe(schema);
+      expect((await store.headPosition())._unsafeUnwrap()).toBe(0n);
+    });
+  },
+);

@@ -35,7 +35,10 @@ describe("GET /api/payments/config", () => {
   it("prices packages with STARS_TO_CREDITS_RATE", async () => {
     const other = await startTestApp({ env: { STARS_TO_CREDITS_RATE: "7" } });
     try {
-      const body = (await other.call("GET", "/api/payments/config")).json<{ starsToCreditsRate: number; packages: { stars: number; credits: number }[] }>();
+      const body = (await other.call("GET", "/api/payments/config")).json<{
+        starsToCreditsRate: number;
+        packages: { stars: number; credits: number }[];
+      }>();
       expect(body.starsToCreditsRate).toBe(7);
       expect(body.packages[0]).toMatchObject({ stars: 10, credits: 70 });
     } finally {
@@ -55,7 +58,11 @@ describe("GET /health and /ready", () => {
     await t.createPayment(1);
     const res = await t.call("GET", "/ready");
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ ready: boolean; store: string; projections: { position: string; headPosition: string; caughtUp: boolean } }>();
+    const body = res.json<{
+      ready: boolean;
+      store: string;
+      projections: { position: string; headPosition: string; caughtUp: boolean };
+    }>();
     expect(body.ready).toBe(true);
     expect(body.store).toBe("ok");
     expect(body.projections.caughtUp).toBe(true);
@@ -113,7 +120,9 @@ describe("GET /docs and /openapi.json", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
     expect(doc.openapi).toMatch(/^3\./);
-    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes).toEqual(
       expect.arrayContaining([
         "GET /api/payments/config",

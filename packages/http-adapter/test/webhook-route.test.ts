@@ -25,7 +25,9 @@ describe("POST /master/webhook: pre_checkout_query", () => {
 
   it("refuses a wrong amount with ok:false and an error_message, and records no approval", async () => {
     const payment = await t.createPayment(42);
-    const res = await t.webhookPost(preCheckoutUpdate(payment.paymentId, { queryId: "q-2", fromId: 42, totalAmount: 9 }));
+    const res = await t.webhookPost(
+      preCheckoutUpdate(payment.paymentId, { queryId: "q-2", fromId: 42, totalAmount: 9 }),
+    );
     expect(res.statusCode).toBe(200);
     const body = res.json<{ method: string; pre_checkout_query_id: string; ok: boolean; error_message?: string }>();
     expect(body).toMatchObject({ method: "answerPreCheckoutQuery", pre_checkout_query_id: "q-2", ok: false });
@@ -49,7 +51,9 @@ describe("POST /master/webhook: pre_checkout_query", () => {
       const res = await api.webhookPost(preCheckoutUpdate(payment.paymentId, { queryId: "q-5", fromId: 42 }));
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({});
-      expect(api.mock.calls.filter((c) => c.method === "answerPreCheckoutQuery").map((c) => c.params)).toEqual([{ pre_checkout_query_id: "q-5", ok: true }]);
+      expect(api.mock.calls.filter((c) => c.method === "answerPreCheckoutQuery").map((c) => c.params)).toEqual([
+        { pre_checkout_query_id: "q-5", ok: true },
+      ]);
     } finally {
       await api.close();
     }
@@ -63,7 +67,10 @@ describe("POST /master/webhook: successful_payment", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({});
     await t.settled();
-    expect(t.paymentView(payment.paymentId)).toMatchObject({ status: "PAID", telegramPaymentChargeId: "test_charge_123" });
+    expect(t.paymentView(payment.paymentId)).toMatchObject({
+      status: "PAID",
+      telegramPaymentChargeId: "test_charge_123",
+    });
     expect((await t.call("GET", "/api/credits/balance", { user: 42 })).json()).toEqual({ userId: 42, credits: 100 });
   });
 
@@ -89,7 +96,9 @@ describe("POST /master/webhook: successful_payment", () => {
 
   it("an amount that does not match the invoice is recorded but not credited", async () => {
     const payment = await t.createPayment(42);
-    expect((await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42, totalAmount: 11 }))).statusCode).toBe(200);
+    expect(
+      (await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42, totalAmount: 11 }))).statusCode,
+    ).toBe(200);
     await t.settled();
     expect(t.projections.balances.get(42).credits).toBe(0);
     expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentPaid")).toHaveLength(0);
@@ -122,7 +131,11 @@ describe("POST /master/webhook: when the store fails at the write", () => {
     const before = (await allEvents(t.memory)).length;
     t.failing.appendsDown = true;
     const attempts = t.failing.appendAttempts;
-    expectError(await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 })), 503, "StoreUnavailable");
+    expectError(
+      await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 })),
+      503,
+      "StoreUnavailable",
+    );
     expect(t.failing.appendAttempts).toBeGreaterThan(attempts);
     expect(await allEvents(t.memory)).toHaveLength(before);
     expect(t.projections.balances.get(42).credits).toBe(0);
@@ -153,7 +166,12 @@ describe("POST /master/webhook: refunded_payment", () => {
         from: { id: 42, is_bot: false, first_name: "Ada" },
         chat: { id: 42, type: "private" },
         date: 1764115200,
-        refunded_payment: { currency: "XTR", total_amount: 10, invoice_payload: payment.paymentId, telegram_payment_charge_id: "c-refunded" },
+        refunded_payment: {
+          currency: "XTR",
+          total_amount: 10,
+          invoice_payload: payment.paymentId,
+          telegram_payment_charge_id: "c-refunded",
+        },
       },
     };
     expect((await t.webhookPost(update)).statusCode).toBe(200);
@@ -165,14 +183,22 @@ describe("POST /master/webhook: refunded_payment", () => {
 
 describe("POST /master/webhook: what is refused", () => {
   it("answers 400 for a body that is not a Telegram update, and writes nothing", async () => {
-    for (const body of [{ hello: "world" }, { update_id: "x" }, [1, 2], { update_id: 1, message: { successful_payment: { currency: "XTR" } } }]) {
+    for (const body of [
+      { hello: "world" },
+      { update_id: "x" },
+      [1, 2],
+      { update_id: 1, message: { successful_payment: { currency: "XTR" } } },
+    ]) {
       expectError(await t.webhookPost(body), 400, "InvalidUpdate");
     }
     expect(await allEvents(t.memory)).toHaveLength(0);
   });
 
   it("acknowledges an update it does not handle (a text message) with 200", async () => {
-    const res = await t.webhookPost({ update_id: 5, message: { message_id: 1, date: 1, chat: { id: 1, type: "private" }, text: "hi" } });
+    const res = await t.webhookPost({
+      update_id: 5,
+      message: { message_id: 1, date: 1, chat: { id: 1, type: "private" }, text: "hi" },
+    });
     expect(res.statusCode).toBe(200);
     expect(await allEvents(t.memory)).toHaveLength(0);
   });
@@ -192,7 +218,10 @@ describe("POST /master/webhook: what is refused", () => {
   });
 
   it("accepts an update far larger than the API's 64 KiB body limit (Telegram would retry a 413 forever)", async () => {
-    const big = { update_id: 6, message: { message_id: 1, date: 1, chat: { id: 1, type: "private" }, text: "x".repeat(200 * 1024) } };
+    const big = {
+      update_id: 6,
+      message: { message_id: 1, date: 1, chat: { id: 1, type: "private" }, text: "x".repeat(200 * 1024) },
+    };
     expect((await t.webhookPost(big)).statusCode).toBe(200);
   });
 });

@@ -110,7 +110,10 @@ export const computeAdminStats = (
   const inRange = (ms: number): boolean => ms >= fromMs && ms < toMs;
 
   const byStatus: Record<PaymentStatus, number> = { PENDING: 0, PAID: 0, FAILED: 0, REFUNDED: 0 };
-  const failedByReason = Object.fromEntries(FailureReasons.options.map((reason) => [reason, 0])) as Record<FailureReason, number>;
+  const failedByReason = Object.fromEntries(FailureReasons.options.map((reason) => [reason, 0])) as Record<
+    FailureReason,
+    number
+  >;
   let paymentsCreated = 0;
   let purchases = 0;
   let refunds = 0;
@@ -182,7 +185,12 @@ export const computeAdminStats = (
     revenueDays.map((day): DayRevenue => {
       const paid = paidPerDay.get(day) ?? 0;
       const refunded = refundedPerDay.get(day) ?? 0;
-      return { day: new Date(day * dayMs).toISOString().slice(0, 10), starsPaid: paid, starsRefunded: refunded, revenueStars: paid - refunded };
+      return {
+        day: new Date(day * dayMs).toISOString().slice(0, 10),
+        starsPaid: paid,
+        starsRefunded: refunded,
+        revenueStars: paid - refunded,
+      };
     }),
     statsDailyBucketsMax,
   );
@@ -211,4 +219,3 @@ export const computeAdminStats = (
     starsPendingRefund: extra.starsPendingRefund + unmatched.starsPendingRefund,
   };
 };
-

@@ -20,7 +20,10 @@ const compileValidators = (): Map<string, CompiledType> => {
   });
   const schemas = ledgerEventDataJsonSchemas();
   return new Map(
-    (Object.keys(schemas) as LedgerEventType[]).map((type) => [type, { version: currentSchemaVersion[type], validate: ajv.compile(schemas[type]) }]),
+    (Object.keys(schemas) as LedgerEventType[]).map((type) => [
+      type,
+      { version: currentSchemaVersion[type], validate: ajv.compile(schemas[type]) },
+    ]),
   );
 };
 

@@ -16,7 +16,12 @@ export type {
   PaymentsReadModel,
 } from "./payments.js";
 export { catchUpEventsPerTurn, createProjections, ProjectionRunner, waitForTimeoutMaxMs } from "./projection-runner.js";
-export type { ProjectionFailure, ProjectionProgress, ProjectionStatus, ProjectionsOptions } from "./projection-runner.js";
+export type {
+  ProjectionFailure,
+  ProjectionProgress,
+  ProjectionStatus,
+  ProjectionsOptions,
+} from "./projection-runner.js";
 export { LedgerReadModels } from "./read-models.js";
 export type { ReadModels, ReadModelsSnapshot } from "./read-models.js";
 export { replay } from "./replay.js";

@@ -44,6 +44,14 @@ export const isoMillis = (text: string): number => {
   const millisecond = digits(text, 20, 23);
   // NaN fails every comparison below. Years before 100 go to Date.parse: Date.UTC reads 0..99 as 1900..1999.
   const inRange =
-    year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59 && second <= 59 && millisecond >= 0;
+    year >= 100 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(year, month) &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    millisecond >= 0;
   return inRange ? Date.UTC(year, month - 1, day, hour, minute, second, millisecond) : Date.parse(text);
 };

@@ -29,10 +29,18 @@ const paymentPrefix = paymentStream("");
 
 /** recorded.stream === ledgerStreamOf(event), without building the string for the common case (payment streams, on the replay path). */
 const onItsStream = (stream: string, event: LedgerEvent): boolean => {
-  if (event.type === "CreditsAdjusted" || event.type === "UnmatchedChargeReceived" || event.type === "UnmatchedChargeRefunded") {
+  if (
+    event.type === "CreditsAdjusted" ||
+    event.type === "UnmatchedChargeReceived" ||
+    event.type === "UnmatchedChargeRefunded"
+  ) {
     return stream === ledgerStreamOf(event);
   }
-  return stream.length === paymentPrefix.length + event.data.paymentId.length && stream.startsWith(paymentPrefix) && stream.endsWith(event.data.paymentId);
+  return (
+    stream.length === paymentPrefix.length + event.data.paymentId.length &&
+    stream.startsWith(paymentPrefix) &&
+    stream.endsWith(event.data.paymentId)
+  );
 };
 
 /**
@@ -41,7 +49,8 @@ const onItsStream = (stream: string, event: LedgerEvent): boolean => {
  * ledger stream, or of a ledger type, must parse and sit on the stream it names, else ProjectionError.
  */
 export const decodeRecordedEvent = (recorded: RecordedEvent): LedgerEvent | undefined => {
-  const event = acceptInPlace(recorded.type, recorded.data, recorded.metadata.schemaVersion) ?? parseOrPassOver(recorded);
+  const event =
+    acceptInPlace(recorded.type, recorded.data, recorded.metadata.schemaVersion) ?? parseOrPassOver(recorded);
   if (event === undefined) return undefined;
   if (!onItsStream(recorded.stream, event)) {
     throw new ProjectionError(
@@ -57,7 +66,10 @@ const parseOrPassOver = (recorded: RecordedEvent): LedgerEvent | undefined => {
   if (!isLedgerEventType(recorded.type) && !isLedgerStream(recorded.stream)) return undefined;
   const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
   if (!parsed.ok) {
-    throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`);
+    throw new ProjectionError(
+      recorded.position,
+      `event at position ${recorded.position} on ${recorded.stream}: ${parsed.error.message}`,
+    );
   }
   return parsed.event;
 };

@@ -19,7 +19,8 @@ export const compareKeys = (a: SortKey, b: SortKey): number => a.createdAtMs - b
 
 const cursorPattern = /^(-?\d{1,16}):(\d{1,16})$/;
 
-export const encodeCursor = (key: SortKey): string => Buffer.from(`${key.createdAtMs}:${key.seq}`).toString("base64url");
+export const encodeCursor = (key: SortKey): string =>
+  Buffer.from(`${key.createdAtMs}:${key.seq}`).toString("base64url");
 
 export const decodeCursor = (cursor: string): SortKey | undefined => {
   if (cursor.length > 64) return undefined;

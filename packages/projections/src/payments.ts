@@ -56,7 +56,8 @@ export type PaymentView = {
 };
 
 export type PaymentPage = { readonly payments: readonly PaymentView[]; readonly nextCursor: string | null };
-export type PaymentPageResult = { readonly ok: true; readonly page: PaymentPage } | { readonly ok: false; readonly error: InvalidPageRequest };
+export type PaymentPageResult =
+  { readonly ok: true; readonly page: PaymentPage } | { readonly ok: false; readonly error: InvalidPageRequest };
 
 export type PaymentListQuery = PageRequest & {
   readonly status?: PaymentStatus;
@@ -273,7 +274,8 @@ export class PaymentsProjection implements PaymentsReadModel {
 
   private created(event: EventOf<"PaymentCreated">, seq: number): void {
     const data = event.data;
-    if (this.byId.has(data.paymentId)) throw new InconsistentHistoryError(`PaymentCreated again for payment ${data.paymentId}`);
+    if (this.byId.has(data.paymentId))
+      throw new InconsistentHistoryError(`PaymentCreated again for payment ${data.paymentId}`);
     const record: PaymentRecord = {
       paymentId: data.paymentId,
       userId: data.userId,
@@ -340,7 +342,9 @@ export class PaymentsProjection implements PaymentsReadModel {
     const record = this.existing(data.paymentId, event.type);
     const charge = record.extraCharges.find((c) => c.telegramPaymentChargeId === data.telegramPaymentChargeId);
     if (charge === undefined) {
-      throw new InconsistentHistoryError(`ExtraChargeRefunded for charge ${data.telegramPaymentChargeId}, never received`);
+      throw new InconsistentHistoryError(
+        `ExtraChargeRefunded for charge ${data.telegramPaymentChargeId}, never received`,
+      );
     }
     charge.refunded = true;
     charge.refundedAt = data.refundedAt;
@@ -350,7 +354,8 @@ export class PaymentsProjection implements PaymentsReadModel {
 
   private existing(paymentId: string, type: string): PaymentRecord {
     const record = this.byId.get(paymentId);
-    if (record === undefined) throw new InconsistentHistoryError(`${type} for payment ${paymentId}, which was never created`);
+    if (record === undefined)
+      throw new InconsistentHistoryError(`${type} for payment ${paymentId}, which was never created`);
     return record;
   }
 }

@@ -40,7 +40,11 @@ export type ProjectionsOptions = {
   readonly onFailure?: (failure: ProjectionFailure) => void;
 };
 
-type Waiter = { readonly position: bigint; readonly resolve: (reached: boolean) => void; readonly timer: NodeJS.Timeout };
+type Waiter = {
+  readonly position: bigint;
+  readonly resolve: (reached: boolean) => void;
+  readonly timer: NodeJS.Timeout;
+};
 
 /**
  * Keeps the read models current: start() catches up from the checkpoint with readAll, then follows live
@@ -112,7 +116,8 @@ export class ProjectionRunner implements ReadModels {
   /** True once every read model has reached `position` (read your own writes); false after timeoutMs (capped), on stop or on failure. */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.models.position >= position) return Promise.resolve(true);
-    if (this.failure !== undefined || (this.subscription === undefined && this.starting === undefined)) return Promise.resolve(false);
+    if (this.failure !== undefined || (this.subscription === undefined && this.starting === undefined))
+      return Promise.resolve(false);
     const delayMs = Math.min(Math.max(0, timeoutMs), waitForTimeoutMaxMs);
     return new Promise((resolve) => {
       const waiter: Waiter = {

@@ -3,7 +3,11 @@ import { computeAdminStats, type AdminStats, type StatsRange } from "./admin-sta
 import { BalancesProjection, type Balance, type BalancesReadModel } from "./balances.js";
 import { decodeRecordedEvent, InconsistentHistoryError, ProjectionError } from "./ledger-event-decoder.js";
 import { PaymentsProjection, type PaymentView, type PaymentsReadModel } from "./payments.js";
-import { UnmatchedChargesProjection, type UnmatchedChargeView, type UnmatchedChargesReadModel } from "./unmatched-charges.js";
+import {
+  UnmatchedChargesProjection,
+  type UnmatchedChargeView,
+  type UnmatchedChargesReadModel,
+} from "./unmatched-charges.js";
 
 /** What the HTTP server and the CLI query. */
 export type ReadModels = {
@@ -64,7 +68,10 @@ export class LedgerReadModels implements ReadModels {
     }
     const seq = Number(recorded.position);
     if (!Number.isSafeInteger(seq)) {
-      throw new ProjectionError(recorded.position, `position ${recorded.position} is beyond 2^53, which the read models do not order`);
+      throw new ProjectionError(
+        recorded.position,
+        `position ${recorded.position} is beyond 2^53, which the read models do not order`,
+      );
     }
     try {
       // The payments model checks before it changes anything and the others cannot fail, so an event applies wholly or not at all.
@@ -73,7 +80,10 @@ export class LedgerReadModels implements ReadModels {
       this.balances.apply(event);
     } catch (error) {
       if (error instanceof InconsistentHistoryError) {
-        throw new ProjectionError(recorded.position, `event at position ${recorded.position} on ${recorded.stream}: ${error.message}`);
+        throw new ProjectionError(
+          recorded.position,
+          `event at position ${recorded.position} on ${recorded.stream}: ${error.message}`,
+        );
       }
       throw error;
     }

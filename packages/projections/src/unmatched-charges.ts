@@ -106,7 +106,8 @@ export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
 
   private refunded(event: EventOf<"UnmatchedChargeRefunded">): void {
     const data = event.data;
-    const record = this.byChargeId.get(data.telegramPaymentChargeId) ?? blank(data.telegramPaymentChargeId, data.totalAmount);
+    const record =
+      this.byChargeId.get(data.telegramPaymentChargeId) ?? blank(data.telegramPaymentChargeId, data.totalAmount);
     record.refunded = true;
     record.refundedAt = data.refundedAt;
     record.refundedAtMs = isoMillis(data.refundedAt);

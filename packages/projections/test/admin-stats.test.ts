@@ -25,7 +25,9 @@ const twoDays = (): LedgerReadModels => {
   history.add(extraChargeRefunded(1, "charge-1b", 10, at("2025-01-01T13:00:00Z")));
   history.add(unmatchedCharge("u-1", 25, at("2025-01-01T13:00:00Z")));
   history.add(created(4, { userId: 2, createdAt: at("2025-01-02T08:00:00Z") }));
-  history.add(refunded(2, { userId: 1, starsAmount: 50, credits: 500, refundedAt: at("2025-01-02T09:00:00Z"), admin: "alice" }));
+  history.add(
+    refunded(2, { userId: 1, starsAmount: 50, credits: 500, refundedAt: at("2025-01-02T09:00:00Z"), admin: "alice" }),
+  );
   history.add(created(5, { userId: 3, createdAt: at("2025-01-02T09:30:00Z") }));
   history.add(failed(5, "amount_mismatch", at("2025-01-02T09:31:00Z")));
   history.add(extraCharge(5, "charge-5", "amount_mismatch", 7, at("2025-01-02T09:31:00Z")));
@@ -43,7 +45,13 @@ describe("admin stats", () => {
       range: { from: null, to: null },
       paymentsCreated: 5,
       byStatus: { PENDING: 1, PAID: 1, FAILED: 2, REFUNDED: 1 },
-      failedByReason: { invoice_creation_failed: 0, amount_mismatch: 1, currency_mismatch: 0, expired: 1, cancelled: 0 },
+      failedByReason: {
+        invoice_creation_failed: 0,
+        amount_mismatch: 1,
+        currency_mismatch: 0,
+        expired: 1,
+        cancelled: 0,
+      },
       successRate: 0.5,
       purchases: 2,
       refunds: 1,
@@ -69,8 +77,22 @@ describe("admin stats", () => {
         { day: "2025-01-02", starsPaid: 0, starsRefunded: 50, revenueStars: -50 },
       ],
       seriesTruncated: false,
-      extraCharges: { received: 2, starsReceived: 17, refunded: 1, starsRefunded: 10, pendingRefund: 1, starsPendingRefund: 7 },
-      unmatchedCharges: { received: 1, starsReceived: 25, refunded: 0, starsRefunded: 0, pendingRefund: 1, starsPendingRefund: 25 },
+      extraCharges: {
+        received: 2,
+        starsReceived: 17,
+        refunded: 1,
+        starsRefunded: 10,
+        pendingRefund: 1,
+        starsPendingRefund: 7,
+      },
+      unmatchedCharges: {
+        received: 1,
+        starsReceived: 25,
+        refunded: 0,
+        starsRefunded: 0,
+        pendingRefund: 1,
+        starsPendingRefund: 25,
+      },
       starsPendingRefund: 32,
     });
   });
@@ -93,15 +115,31 @@ describe("admin stats", () => {
       revenueStars: -50,
       creditsIssued: -500,
       revenueByDay: [{ day: "2025-01-02", starsPaid: 0, starsRefunded: 50, revenueStars: -50 }],
-      extraCharges: { received: 1, starsReceived: 7, refunded: 0, starsRefunded: 0, pendingRefund: 1, starsPendingRefund: 7 },
-      unmatchedCharges: { received: 0, starsReceived: 0, refunded: 0, starsRefunded: 0, pendingRefund: 0, starsPendingRefund: 0 },
+      extraCharges: {
+        received: 1,
+        starsReceived: 7,
+        refunded: 0,
+        starsRefunded: 0,
+        pendingRefund: 1,
+        starsPendingRefund: 7,
+      },
+      unmatchedCharges: {
+        received: 0,
+        starsReceived: 0,
+        refunded: 0,
+        starsRefunded: 0,
+        pendingRefund: 0,
+        starsPendingRefund: 0,
+      },
       starsPendingRefund: 7,
     });
   });
 
   it("from is inclusive and to exclusive", () => {
     const models = twoDays();
-    expect(models.stats({ from: new Date("2025-01-01T10:00:00Z"), to: new Date("2025-01-01T10:30:00Z") }).paymentsCreated).toBe(1);
+    expect(
+      models.stats({ from: new Date("2025-01-01T10:00:00Z"), to: new Date("2025-01-01T10:30:00Z") }).paymentsCreated,
+    ).toBe(1);
   });
 
   it("with no data the rates are null, not 0 and not NaN", () => {
@@ -125,7 +163,8 @@ describe("admin stats", () => {
     const history = new History();
     const start = Date.parse("2024-01-01T00:00:00Z");
     const hours = statsHourlyBucketsMax + 10;
-    for (let i = 0; i < hours; i++) history.add(created(i + 1, { createdAt: new Date(start + i * 3_600_000).toISOString() }));
+    for (let i = 0; i < hours; i++)
+      history.add(created(i + 1, { createdAt: new Date(start + i * 3_600_000).toISOString() }));
     const models = new LedgerReadModels();
     for (const recorded of history.events) models.apply(recorded);
     const stats = models.stats();

@@ -23,7 +23,11 @@ import {
 } from "./fixtures.js";
 
 /** What the decoder does: the fast path, else core's parser. */
-const parseLedgerEventFast = (type: string, data: unknown, schemaVersion: number): ReturnType<typeof parseLedgerEvent> => {
+const parseLedgerEventFast = (
+  type: string,
+  data: unknown,
+  schemaVersion: number,
+): ReturnType<typeof parseLedgerEvent> => {
   const event = acceptInPlace(type, data, schemaVersion);
   return event === undefined ? parseLedgerEvent(type, data, schemaVersion) : { ok: true, event };
 };
@@ -117,7 +121,20 @@ describe("acceptInPlace, then parseLedgerEvent", () => {
       fc.string({ minLength: 250, maxLength: 260 }),
       fc.integer(),
       fc.double(),
-      fc.constantFrom(0, -0, 1, -1, 0.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 2 ** 53 + 2, 1e21, Number.NaN, Infinity, -Infinity),
+      fc.constantFrom(
+        0,
+        -0,
+        1,
+        -1,
+        0.5,
+        Number.MAX_SAFE_INTEGER,
+        Number.MAX_SAFE_INTEGER + 1,
+        2 ** 53 + 2,
+        1e21,
+        Number.NaN,
+        Infinity,
+        -Infinity,
+      ),
       fc.constantFrom(
         "2024-02-29T00:00:00Z",
         "2025-02-29T00:00:00Z",
@@ -160,7 +177,13 @@ describe("acceptInPlace, then parseLedgerEvent", () => {
         let data: unknown = copy(sample.data);
         for (const change of edits) {
           const target = data as Record<string, unknown>;
-          if ("set" in change) Object.defineProperty(target, change.set, { value: change.value, enumerable: true, writable: true, configurable: true });
+          if ("set" in change)
+            Object.defineProperty(target, change.set, {
+              value: change.value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
           else Reflect.deleteProperty(target, change.remove);
         }
         if (wholeValue !== null) data = wholeValue;

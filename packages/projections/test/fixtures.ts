@@ -1,10 +1,4 @@
-import {
-  ledgerStreamOf,
-  type EventOf,
-  type JsonObject,
-  type LedgerEvent,
-  type RecordedEvent,
-} from "@starledger/core";
+import { ledgerStreamOf, type EventOf, type JsonObject, type LedgerEvent, type RecordedEvent } from "@starledger/core";
 
 /** Payment ids the schemas accept: UUIDs made from a small number. */
 export const paymentIdOf = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -39,7 +33,13 @@ export class History {
   }
 }
 
-type CreatedOptions = { userId?: number; starsAmount?: number; credits?: number; createdAt?: string; packageId?: string };
+type CreatedOptions = {
+  userId?: number;
+  starsAmount?: number;
+  credits?: number;
+  createdAt?: string;
+  packageId?: string;
+};
 
 export const created = (n: number, options: CreatedOptions = {}): EventOf<"PaymentCreated"> => {
   const createdAt = options.createdAt ?? at("2025-01-01T10:00:00Z");
@@ -63,7 +63,12 @@ export const invoiceIssued = (n: number, issuedAt = at("2025-01-01T10:00:01Z")):
   data: { paymentId: paymentIdOf(n), invoiceLink: `https://t.me/$invoice-${n}`, issuedAt },
 });
 
-export const approved = (n: number, userId = 1001, totalAmount = 10, approvedAt = at("2025-01-01T10:01:00Z")): EventOf<"PreCheckoutApproved"> => ({
+export const approved = (
+  n: number,
+  userId = 1001,
+  totalAmount = 10,
+  approvedAt = at("2025-01-01T10:01:00Z"),
+): EventOf<"PreCheckoutApproved"> => ({
   type: "PreCheckoutApproved",
   data: { paymentId: paymentIdOf(n), queryId: `query-${n}`, telegramUserId: userId, totalAmount, approvedAt },
 });
@@ -91,7 +96,14 @@ export const failed = (
   data: { paymentId: paymentIdOf(n), reason, message: `failed: ${reason}`, failedAt },
 });
 
-type RefundedOptions = { userId?: number; chargeId?: string; starsAmount?: number; credits?: number; refundedAt?: string; admin?: string };
+type RefundedOptions = {
+  userId?: number;
+  chargeId?: string;
+  starsAmount?: number;
+  credits?: number;
+  refundedAt?: string;
+  admin?: string;
+};
 export const refunded = (n: number, options: RefundedOptions = {}): EventOf<"PaymentRefunded"> => ({
   type: "PaymentRefunded",
   data: {
@@ -100,7 +112,9 @@ export const refunded = (n: number, options: RefundedOptions = {}): EventOf<"Pay
     telegramPaymentChargeId: options.chargeId ?? `charge-${n}`,
     starsAmount: options.starsAmount ?? 10,
     credits: options.credits ?? 100,
-    ...(options.admin === undefined ? { refundedBy: "telegram" as const } : { refundedBy: "admin" as const, admin: options.admin }),
+    ...(options.admin === undefined
+      ? { refundedBy: "telegram" as const }
+      : { refundedBy: "admin" as const, admin: options.admin }),
     refundedAt: options.refundedAt ?? at("2025-01-03T10:00:00Z"),
   },
 });
@@ -135,7 +149,11 @@ export const extraChargeRefunded = (
   data: { paymentId: paymentIdOf(n), telegramPaymentChargeId: chargeId, totalAmount, refundedAt },
 });
 
-export const adjusted = (userId: number, delta: number, adjustedAt = at("2025-01-01T09:00:00Z")): EventOf<"CreditsAdjusted"> => ({
+export const adjusted = (
+  userId: number,
+  delta: number,
+  adjustedAt = at("2025-01-01T09:00:00Z"),
+): EventOf<"CreditsAdjusted"> => ({
   type: "CreditsAdjusted",
   data: { userId, delta, reason: "support", admin: "admin-1", adjustedAt },
 });

@@ -5,9 +5,16 @@ import { isoMillis } from "../src/iso-millis.js";
 describe("isoMillis", () => {
   it("reads every time toISOString writes exactly as Date.parse does", () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date("0000-01-01T00:00:00.000Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true }), (date) => {
-        expect(isoMillis(date.toISOString())).toBe(date.getTime());
-      }),
+      fc.property(
+        fc.date({
+          min: new Date("0000-01-01T00:00:00.000Z"),
+          max: new Date("9999-12-31T23:59:59.999Z"),
+          noInvalidDate: true,
+        }),
+        (date) => {
+          expect(isoMillis(date.toISOString())).toBe(date.getTime());
+        },
+      ),
       { numRuns: 5_000 },
     );
   });
@@ -15,8 +22,15 @@ describe("isoMillis", () => {
   it("agrees with Date.parse on edits of such a time: other characters, out-of-range fields, other forms", () => {
     const edited = fc
       .tuple(
-        fc.date({ min: new Date("0000-01-01T00:00:00.000Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true }),
-        fc.array(fc.tuple(fc.nat({ max: 23 }), fc.constantFrom(..."0123456789-:.TZz /+a".split(""))), { minLength: 1, maxLength: 3 }),
+        fc.date({
+          min: new Date("0000-01-01T00:00:00.000Z"),
+          max: new Date("9999-12-31T23:59:59.999Z"),
+          noInvalidDate: true,
+        }),
+        fc.array(fc.tuple(fc.nat({ max: 23 }), fc.constantFrom(..."0123456789-:.TZz /+a".split(""))), {
+          minLength: 1,
+          maxLength: 3,
+        }),
       )
       .map(([date, edits]) => {
         const characters = date.toISOString().split("");

@@ -25,7 +25,10 @@ export type Step =
 const index = fc.nat({ max: 7 });
 const charge = fc.nat({ max: 2 });
 export const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("create" as const), user: fc.nat({ max: 3 }), pkg: fc.nat({ max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("create" as const), user: fc.nat({ max: 3 }), pkg: fc.nat({ max: 3 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("issueInvoice" as const), p: index }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("invoiceFailed" as const), p: index }) },
   {
@@ -50,7 +53,11 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("payUnmatched" as const), charge, payload: fc.constantFrom("garbage" as const, "unknown-payment" as const) }),
+    arbitrary: fc.record({
+      kind: fc.constant("payUnmatched" as const),
+      charge,
+      payload: fc.constantFrom("garbage" as const, "unknown-payment" as const),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("telegramRefund" as const), p: index, charge }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("telegramRefundUnmatched" as const), charge }) },
@@ -79,7 +86,11 @@ export const chargeIdOf = (p: number, c: number): string => `charge-${p}-${c}`;
 export const unmatchedChargeIdOf = (c: number): string => `stray-${c}`;
 
 /** Runs the steps through the ledger's use cases; errors are outcomes the ledger refused, and write nothing. */
-export const runSteps = async (ledger: StarsLedger, steps: readonly Step[], onRestart: () => Promise<void>): Promise<string[]> => {
+export const runSteps = async (
+  ledger: StarsLedger,
+  steps: readonly Step[],
+  onRestart: () => Promise<void>,
+): Promise<string[]> => {
   const paymentIds: string[] = [];
   let now = Date.parse("2025-01-01T00:00:00Z");
   const date = (): Date => new Date(now);
@@ -93,18 +104,25 @@ export const runSteps = async (ledger: StarsLedger, steps: readonly Step[], onRe
     switch (s.kind) {
       case "create": {
         const paymentId = paymentIdOf(paymentIds.length + 1);
-        const created = await ledger.createPayment({ paymentId, userId: users[s.user] ?? 101, packageId: packages[s.pkg] ?? "pkg_100", now: date() });
+        const created = await ledger.createPayment({
+          paymentId,
+          userId: users[s.user] ?? 101,
+          packageId: packages[s.pkg] ?? "pkg_100",
+          now: date(),
+        });
         if (created.isOk()) paymentIds.push(paymentId);
         break;
       }
       case "issueInvoice": {
         const target = pick(s.p);
-        if (target !== undefined) await ledger.recordInvoiceIssued(target.paymentId, `https://t.me/$${target.paymentId}`, date());
+        if (target !== undefined)
+          await ledger.recordInvoiceIssued(target.paymentId, `https://t.me/$${target.paymentId}`, date());
         break;
       }
       case "invoiceFailed": {
         const target = pick(s.p);
-        if (target !== undefined) await ledger.recordInvoiceCreationFailed(target.paymentId, "Bad Request: bot was blocked", date());
+        if (target !== undefined)
+          await ledger.recordInvoiceCreationFailed(target.paymentId, "Bad Request: bot was blocked", date());
         break;
       }
       case "preCheckout": {
@@ -152,12 +170,20 @@ export const runSteps = async (ledger: StarsLedger, steps: readonly Step[], onRe
       case "telegramRefund": {
         const target = pick(s.p);
         if (target !== undefined) {
-          await ledger.recordRefundedPayment({ invoicePayload: target.paymentId, telegramPaymentChargeId: chargeIdOf(target.p, s.charge), now: date() });
+          await ledger.recordRefundedPayment({
+            invoicePayload: target.paymentId,
+            telegramPaymentChargeId: chargeIdOf(target.p, s.charge),
+            now: date(),
+          });
         }
         break;
       }
       case "telegramRefundUnmatched":
-        await ledger.recordRefundedPayment({ invoicePayload: "not-a-payment", telegramPaymentChargeId: unmatchedChargeIdOf(s.charge), now: date() });
+        await ledger.recordRefundedPayment({
+          invoicePayload: "not-a-payment",
+          telegramPaymentChargeId: unmatchedChargeIdOf(s.charge),
+          now: date(),
+        });
         break;
       case "adminRefund": {
         const target = pick(s.p);
@@ -166,11 +192,18 @@ export const runSteps = async (ledger: StarsLedger, steps: readonly Step[], onRe
       }
       case "extraChargeRefunded": {
         const target = pick(s.p);
-        if (target !== undefined) await ledger.recordExtraChargeRefunded(target.paymentId, chargeIdOf(target.p, s.charge), date());
+        if (target !== undefined)
+          await ledger.recordExtraChargeRefunded(target.paymentId, chargeIdOf(target.p, s.charge), date());
         break;
       }
       case "adjust":
-        await ledger.adjustCredits({ userId: users[s.user] ?? 101, delta: s.delta, reason: "support", admin: "admin-1", now: date() });
+        await ledger.adjustCredits({
+          userId: users[s.user] ?? 101,
+          delta: s.delta,
+          reason: "support",
+          admin: "admin-1",
+          now: date(),
+        });
         break;
       case "expire": {
         const target = pick(s.p);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { LedgerReadModels, pageSizeDefault, pageSizeMax, type PaymentListQuery, type PaymentView } from "../src/index.js";
+import {
+  LedgerReadModels,
+  pageSizeDefault,
+  pageSizeMax,
+  type PaymentListQuery,
+  type PaymentView,
+} from "../src/index.js";
 import { created, failed, History, paid, paymentIdOf } from "./fixtures.js";
 
 const hourMs = 3_600_000;
@@ -20,7 +26,9 @@ const scenario = (n: number, createdHour: (i: number) => number, userOf: (i: num
   return { history, models };
 };
 
-const pageAll = (fetch: (cursor: string | undefined) => { payments: readonly PaymentView[]; nextCursor: string | null }) => {
+const pageAll = (
+  fetch: (cursor: string | undefined) => { payments: readonly PaymentView[]; nextCursor: string | null },
+) => {
   const pages: string[][] = [];
   let cursor: string | undefined;
   for (let guard = 0; guard < 1000; guard++) {
@@ -40,7 +48,11 @@ const list = (models: LedgerReadModels, query: PaymentListQuery) => {
 
 describe("payment history and admin list", () => {
   it("a user's history is newest first, in pages of the default size, each payment once", () => {
-    const { models } = scenario(45, (i) => i, () => 1);
+    const { models } = scenario(
+      45,
+      (i) => i,
+      () => 1,
+    );
     const pages = pageAll((cursor) => {
       const result = models.payments.historyForUser(1, cursor === undefined ? {} : { cursor });
       if (!result.ok) throw new Error(result.error.message);
@@ -53,37 +65,61 @@ describe("payment history and admin list", () => {
   it("orders by createdAt, not by arrival, and breaks ties by arrival (later first)", () => {
     // Payment 2 is created before payment 1; payments 3 and 4 share a timestamp.
     const hours = [0, 5, 2, 7, 7];
-    const { models } = scenario(4, (i) => hours[i] ?? 0, () => 1);
+    const { models } = scenario(
+      4,
+      (i) => hours[i] ?? 0,
+      () => 1,
+    );
     expect(list(models, {}).payments.map((p) => p.paymentId)).toEqual([4, 3, 1, 2].map(paymentIdOf));
   });
 
   it("an empty history has no next page", () => {
-    const { models } = scenario(3, (i) => i, () => 1);
+    const { models } = scenario(
+      3,
+      (i) => i,
+      () => 1,
+    );
     expect(models.payments.historyForUser(99)).toEqual({ ok: true, page: { payments: [], nextCursor: null } });
   });
 
   it("filters by status, user and createdAt range together, paging through exactly the matching payments", () => {
-    const { models } = scenario(300, (i) => i % 50, (i) => (i % 2 === 0 ? 1 : 2));
+    const { models } = scenario(
+      300,
+      (i) => i % 50,
+      (i) => (i % 2 === 0 ? 1 : 2),
+    );
     const from = new Date(base + 10 * hourMs);
     const to = new Date(base + 40 * hourMs);
     const query = { status: "PAID" as const, userId: 1, from, to, limit: 7 };
     const expected = models.payments
       .records()
-      .filter((r) => r.status === "PAID" && r.userId === 1 && r.createdAtMs >= from.getTime() && r.createdAtMs < to.getTime())
+      .filter(
+        (r) => r.status === "PAID" && r.userId === 1 && r.createdAtMs >= from.getTime() && r.createdAtMs < to.getTime(),
+      )
       .map((r) => r.paymentId)
       .reverse();
     expect(expected.length).toBeGreaterThan(7);
-    expect(pageAll((cursor) => list(models, cursor === undefined ? query : { ...query, cursor })).flat()).toEqual(expected);
+    expect(pageAll((cursor) => list(models, cursor === undefined ? query : { ...query, cursor })).flat()).toEqual(
+      expected,
+    );
   });
 
   it("from is inclusive and to exclusive", () => {
-    const { models } = scenario(5, (i) => i, () => 1);
+    const { models } = scenario(
+      5,
+      (i) => i,
+      () => 1,
+    );
     const page = list(models, { from: new Date(base + 2 * hourMs), to: new Date(base + 4 * hourMs) });
     expect(page.payments.map((p) => p.paymentId)).toEqual([paymentIdOf(3), paymentIdOf(2)]);
   });
 
   it("a cursor keeps its place when newer payments arrive between pages", () => {
-    const { history, models } = scenario(30, (i) => i, () => 1);
+    const { history, models } = scenario(
+      30,
+      (i) => i,
+      () => 1,
+    );
     const first = list(models, { limit: 10 });
     for (let i = 31; i <= 40; i++) history.add(created(i, { userId: 1, createdAt: iso(base + i * hourMs) }));
     for (const recorded of history.events) models.apply(recorded);
@@ -92,24 +128,49 @@ describe("payment history and admin list", () => {
   });
 
   it("a limit above the maximum gets the maximum page size", () => {
-    const { models } = scenario(150, (i) => i, () => 1);
+    const { models } = scenario(
+      150,
+      (i) => i,
+      () => 1,
+    );
     expect(list(models, { limit: 10_000 }).payments).toHaveLength(pageSizeMax);
     expect(pageSizeMax).toBe(100);
     expect(pageSizeDefault).toBe(20);
   });
 
   it.each([0, -1, 1.5, Number.NaN])("limit %s is refused", (limit) => {
-    const { models } = scenario(3, (i) => i, () => 1);
+    const { models } = scenario(
+      3,
+      (i) => i,
+      () => 1,
+    );
     expect(models.payments.list({ limit })).toMatchObject({ ok: false, error: { type: "InvalidPageRequest" } });
   });
 
-  it.each(["garbage", "", Buffer.from("1:x").toString("base64url"), "x".repeat(100)])("cursor %j is refused", (cursor) => {
-    const { models } = scenario(3, (i) => i, () => 1);
-    expect(models.payments.historyForUser(1, { cursor })).toMatchObject({ ok: false, error: { type: "InvalidPageRequest" } });
-  });
+  it.each(["garbage", "", Buffer.from("1:x").toString("base64url"), "x".repeat(100)])(
+    "cursor %j is refused",
+    (cursor) => {
+      const { models } = scenario(
+        3,
+        (i) => i,
+        () => 1,
+      );
+      expect(models.payments.historyForUser(1, { cursor })).toMatchObject({
+        ok: false,
+        error: { type: "InvalidPageRequest" },
+      });
+    },
+  );
 
   it("an invalid date is refused", () => {
-    const { models } = scenario(3, (i) => i, () => 1);
-    expect(models.payments.list({ from: new Date("nope") })).toMatchObject({ ok: false, error: { type: "InvalidPageRequest" } });
+    const { models } = scenario(
+      3,
+      (i) => i,
+      () => 1,
+    );
+    expect(models.payments.list({ from: new Date("nope") })).toMatchObject({
+      ok: false,
+      error: { type: "InvalidPageRequest" },
+    });
   });
 });

@@ -118,7 +118,11 @@ describe("payments read model", () => {
 
   it("PAID -> REFUNDED by Telegram's refunded_payment has no admin", () => {
     const models = project([created(1), paid(1), refunded(1)]);
-    expect(models.payments.get(paymentIdOf(1))).toMatchObject({ status: "REFUNDED", refundedBy: "telegram", refundedByAdmin: null });
+    expect(models.payments.get(paymentIdOf(1))).toMatchObject({
+      status: "REFUNDED",
+      refundedBy: "telegram",
+      refundedByAdmin: null,
+    });
   });
 
   it("an extra charge on a paid payment is listed, then marked refunded, and the status does not move", () => {
@@ -253,7 +257,10 @@ describe("unmatched charges", () => {
     expect(received.unmatchedCharges.pendingRefund().map((c) => c.telegramPaymentChargeId)).toEqual(["u-1"]);
 
     const settled = project([unmatchedCharge("u-1", 25), unmatchedChargeRefunded("u-1", 25)]);
-    expect(settled.unmatchedCharges.get("u-1")).toMatchObject({ refunded: true, refundedAt: at("2025-01-01T14:00:00Z") });
+    expect(settled.unmatchedCharges.get("u-1")).toMatchObject({
+      refunded: true,
+      refundedAt: at("2025-01-01T14:00:00Z"),
+    });
     expect(settled.unmatchedCharges.pendingRefund()).toEqual([]);
     expect(settled.unmatchedCharges.count()).toBe(1);
   });
@@ -316,7 +323,9 @@ describe("decoding recorded events", () => {
   });
 
   it("an unknown event type on a ledger stream stops the projection", () => {
-    expect(() => apply((history) => history.raw(`payment-${paymentIdOf(1)}`, "PaymentTeleported", {}))).toThrow(/unknown event type/);
+    expect(() => apply((history) => history.raw(`payment-${paymentIdOf(1)}`, "PaymentTeleported", {}))).toThrow(
+      /unknown event type/,
+    );
   });
 
   it("a ledger event type on another stream is not passed over", () => {
@@ -326,15 +335,17 @@ describe("decoding recorded events", () => {
   });
 
   it("a ledger event on the wrong ledger stream stops the projection", () => {
-    expect(() => apply((history) => history.raw(`payment-${paymentIdOf(2)}`, "PaymentCreated", created(1).data))).toThrow(
-      /expected payment-/,
-    );
+    expect(() =>
+      apply((history) => history.raw(`payment-${paymentIdOf(2)}`, "PaymentCreated", created(1).data)),
+    ).toThrow(/expected payment-/);
   });
 
   it("data that does not match the schema stops the projection", () => {
     const error = (() => {
       try {
-        apply((history) => history.raw(`payment-${paymentIdOf(1)}`, "PaymentCreated", { ...created(1).data, starsAmount: -1 }));
+        apply((history) =>
+          history.raw(`payment-${paymentIdOf(1)}`, "PaymentCreated", { ...created(1).data, starsAmount: -1 }),
+        );
       } catch (caught) {
         return caught;
       }
@@ -346,7 +357,9 @@ describe("decoding recorded events", () => {
   });
 
   it("a schema version this build cannot read stops the projection", () => {
-    expect(() => apply((history) => history.raw(`credits-1`, "CreditsAdjusted", adjusted(1, 5).data, 99))).toThrow(/schema version 99/);
+    expect(() => apply((history) => history.raw(`credits-1`, "CreditsAdjusted", adjusted(1, 5).data, 99))).toThrow(
+      /schema version 99/,
+    );
   });
 
   it("an event at or below the checkpoint is a redelivery: skipped, nothing changes", () => {

@@ -21,7 +21,7 @@ const prng = (seed: number) => {
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % (max + 1));
+    return ((t ^ (t >>> 14)) >>> 0) % (max + 1);
   };
 };
 
@@ -50,8 +50,14 @@ describe("replay == live", () => {
         fc.integer(),
         async (steps, redeliver, seed) => {
           const store = new InMemoryEventStore();
-          const ledger = new StarsLedger(store, { starsToCreditsRate: 10, paymentTtlMs: 86_400_000, requireSameUser: true });
-          const live = createProjections(redeliveringStore(store, (after) => (after > BigInt(redeliver) ? after - BigInt(redeliver) : 0n)));
+          const ledger = new StarsLedger(store, {
+            starsToCreditsRate: 10,
+            paymentTtlMs: 86_400_000,
+            requireSameUser: true,
+          });
+          const live = createProjections(
+            redeliveringStore(store, (after) => (after > BigInt(redeliver) ? after - BigInt(redeliver) : 0n)),
+          );
           await live.start();
           try {
             const paymentIds = await runSteps(ledger, steps, async () => {
@@ -76,7 +82,9 @@ describe("replay == live", () => {
             expect(live.stats(range)).toEqual(replayed.models.stats(range));
 
             // The oracle: the ledger's own state of each stream.
-            const expected = new Map(users.map((userId) => [userId as number, { credits: 0, starsPaid: 0, starsRefunded: 0 }]));
+            const expected = new Map(
+              users.map((userId) => [userId as number, { credits: 0, starsPaid: 0, starsRefunded: 0 }]),
+            );
             let adjustments = 0;
             for (const userId of users) {
               const account = await ledger.handler.load(creditAccountDecider, creditsStream(userId));
@@ -100,10 +108,16 @@ describe("replay == live", () => {
                 telegramPaymentChargeId: payment.paidChargeId ?? null,
                 failureReason: payment.failureReason ?? null,
               });
-              expect(new Map(view?.extraCharges.map((c) => [c.telegramPaymentChargeId, { totalAmount: c.starsAmount, refunded: c.refunded }]))).toEqual(
-                payment.uncreditedCharges,
-              );
-              if (payment.paidChargeId !== undefined) expect(view?.payerTelegramUserId ?? view?.userId).toBe(payment.payerUserId);
+              expect(
+                new Map(
+                  view?.extraCharges.map((c) => [
+                    c.telegramPaymentChargeId,
+                    { totalAmount: c.starsAmount, refunded: c.refunded },
+                  ]),
+                ),
+              ).toEqual(payment.uncreditedCharges);
+              if (payment.paidChargeId !== undefined)
+                expect(view?.payerTelegramUserId ?? view?.userId).toBe(payment.payerUserId);
               const balance = expected.get(payment.userId);
               if (balance === undefined) throw new Error("user");
               if (payment.status === "PAID") balance.credits += payment.credits;
@@ -116,7 +130,10 @@ describe("replay == live", () => {
             expect(live.payments.count()).toBe(paymentIds.length);
 
             for (let c = 0; c <= 2; c++) {
-              const loaded = await ledger.handler.load(unmatchedChargeDecider, unmatchedChargeStream(unmatchedChargeIdOf(c)));
+              const loaded = await ledger.handler.load(
+                unmatchedChargeDecider,
+                unmatchedChargeStream(unmatchedChargeIdOf(c)),
+              );
               if (loaded.isErr()) throw new Error("unmatched stream");
               const view = live.unmatchedCharges.get(unmatchedChargeIdOf(c));
               if (loaded.value.state.status === "NONE") expect(view).toBeUndefined();

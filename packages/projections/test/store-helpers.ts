@@ -19,7 +19,11 @@ export const appendAll = async (store: EventStore, events: readonly LedgerEvent[
 };
 
 export const appendRaw = async (store: EventStore, stream: string, type: string, data: JsonObject): Promise<bigint> => {
-  const appended = await store.appendToStream(stream, [{ id: randomUUID(), type, data, metadata: { schemaVersion: 1 } }], "any");
+  const appended = await store.appendToStream(
+    stream,
+    [{ id: randomUUID(), type, data, metadata: { schemaVersion: 1 } }],
+    "any",
+  );
   if (appended.isErr()) throw new Error(JSON.stringify(appended.error));
   return appended.value.position;
 };

@@ -77,7 +77,11 @@ const runnerScenarios = (freshDatabase: Databases) => {
 
     await runner.stop();
     const refundedAt = must((await ledger.refundPayment(paymentIdOf(1), "admin-1", now))._unsafeUnwrap().position);
-    const adjustedAt = must((await ledger.adjustCredits({ userId: 502, delta: -30, reason: "support", admin: "admin-1", now }))._unsafeUnwrap().position);
+    const adjustedAt = must(
+      (
+        await ledger.adjustCredits({ userId: 502, delta: -30, reason: "support", admin: "admin-1", now })
+      )._unsafeUnwrap().position,
+    );
     expect(runner.status().position).toBeLessThan(refundedAt);
     await runner.start();
     expect(runner.status().position).toBe(adjustedAt);
@@ -107,7 +111,10 @@ const runnerScenarios = (freshDatabase: Databases) => {
   });
 
   it("for random histories made through the ledger, live equals replay", async () => {
-    const histories = fc.sample(fc.array(step, { minLength: 20, maxLength: 40, size: "max" }), { numRuns: 3, seed: 42 });
+    const histories = fc.sample(fc.array(step, { minLength: 20, maxLength: 40, size: "max" }), {
+      numRuns: 3,
+      seed: 42,
+    });
     for (const steps of histories) {
       const store = await open();
       const ledger = new StarsLedger(store, settings);

@@ -42,7 +42,8 @@ export const planAppend = (
   if (ids.kind === "conflict") return answer(err({ type: "DuplicateEventId", stream, eventId: ids.eventId }));
   if (ids.kind === "replay") {
     const last = current.events.find((event) => event.revision === ids.lastRevision);
-    if (last === undefined) throw new Error(`unreachable: replayed revision ${ids.lastRevision} of ${stream} not in the read`);
+    if (last === undefined)
+      throw new Error(`unreachable: replayed revision ${ids.lastRevision} of ${stream} not in the read`);
     return answer(ok({ nextRevision: last.revision, position: last.position, alreadyRecorded: true }));
   }
   const actual = current.revision === "no_stream" ? undefined : current.revision;
@@ -50,9 +51,12 @@ export const planAppend = (
     return answer(err({ type: "ConcurrencyError", stream, expected, actual: current.revision }));
   }
   if (events.length === 0) {
-    return answer(ok({ nextRevision: actual ?? -1n, position: current.events[current.events.length - 1]?.position ?? 0n }));
+    return answer(
+      ok({ nextRevision: actual ?? -1n, position: current.events[current.events.length - 1]?.position ?? 0n }),
+    );
   }
   // "any" becomes the revision just read, so a writer that slips in between is caught and the ids looked at again.
-  const expectedRevision = expected === "any" ? exactExpectedRevision(current.revision) : toEsdbExpectedRevision(expected);
+  const expectedRevision =
+    expected === "any" ? exactExpectedRevision(current.revision) : toEsdbExpectedRevision(expected);
   return { kind: "write", expectedRevision };
 };

@@ -24,7 +24,9 @@ export const normalizeEventStoreUrl = (url: string): string => {
   const clientScheme = scheme === undefined ? undefined : clientSchemeFor.get(scheme);
   if (match === null || clientScheme === undefined) {
     const got = scheme === undefined ? "no scheme" : `"${scheme}://"`;
-    throw new InvalidEventStoreUrlError(`expected an EventStoreDB/KurrentDB URL (${eventStoreUrlSchemes.join(", ")}), got ${got}`);
+    throw new InvalidEventStoreUrlError(
+      `expected an EventStoreDB/KurrentDB URL (${eventStoreUrlSchemes.join(", ")}), got ${got}`,
+    );
   }
   return `${clientScheme}://${trimmed.slice(match[0].length)}`;
 };

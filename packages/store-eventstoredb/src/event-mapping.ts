@@ -7,7 +7,13 @@ import {
   type ReadPosition,
   type ResolvedEvent,
 } from "@eventstore/db-client";
-import { isLedgerStream, type EventMetadata, type JsonObject, type NewEvent, type RecordedEvent } from "@starledger/core";
+import {
+  isLedgerStream,
+  type EventMetadata,
+  type JsonObject,
+  type NewEvent,
+  type RecordedEvent,
+} from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 
@@ -61,7 +67,9 @@ export const ledgerPosition = (resolved: EsdbResolvedEvent): Result<bigint, stri
     return err("carries no $all position (stream reads report one from EventStoreDB 22.6 on)");
   }
   if (raw.commit !== raw.prepare) {
-    return err(`was written in an explicit transaction (commit ${raw.commit}, prepare ${raw.prepare}), which this store does not read`);
+    return err(
+      `was written in an explicit transaction (commit ${raw.commit}, prepare ${raw.prepare}), which this store does not read`,
+    );
   }
   if (raw.commit <= 0n) return err(`has position ${raw.commit}; ledger positions are greater than 0`);
   return ok(raw.commit);
@@ -103,11 +111,21 @@ export const parseRecordedEvent = (resolved: EsdbResolvedEvent): Result<Recorded
   const { streamId, id, revision, type, created, data, metadata } = parsed.data;
   const { [appendIdKey]: _appendId, ...metadataOut } = metadata satisfies EventMetadata;
   const dataOut: JsonObject = data;
-  return ok({ id, type, data: dataOut, metadata: metadataOut, stream: streamId, revision, position: position.value, recordedAt: created });
+  return ok({
+    id,
+    type,
+    data: dataOut,
+    metadata: metadataOut,
+    stream: streamId,
+    revision,
+    position: position.value,
+    recordedAt: created,
+  });
 };
 
 /** Where to start a forward read or subscription so that `after` (a ledger position) is the last one not delivered. */
-export const toReadPosition = (after: bigint): ReadPosition => (after <= 0n ? START : { commit: after, prepare: after });
+export const toReadPosition = (after: bigint): ReadPosition =>
+  after <= 0n ? START : { commit: after, prepare: after };
 
 export const comparePositions = (a: Position, b: Position): number => {
   if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;

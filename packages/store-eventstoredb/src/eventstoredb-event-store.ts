@@ -42,7 +42,10 @@ import { subscribeToLedger } from "./ledger-subscription.js";
 import { isStreamNotFound, isWrongExpectedVersion, toStoreError, toStoreUnavailable } from "./store-errors.js";
 
 /** The client calls this store makes; a test can hand in a stand-in with the same shapes. */
-export type EventStoreDbClientPort = Pick<EventStoreDBClient, "readStream" | "readAll" | "appendToStream" | "subscribeToAll" | "dispose">;
+export type EventStoreDbClientPort = Pick<
+  EventStoreDBClient,
+  "readStream" | "readAll" | "appendToStream" | "subscribeToAll" | "dispose"
+>;
 
 export const eventStoreDbDefaults = {
   /** Records asked of the server per readAll request (foreign and system records count too). */
@@ -70,7 +73,9 @@ export type EventStoreDbEventStoreOptions = EventStoreDbTuning & {
   readonly url: string;
 };
 
-const collect = async <T>(read: AsyncIterable<T> & { on(event: "error", listener: (error: Error) => void): unknown }): Promise<T[]> => {
+const collect = async <T>(
+  read: AsyncIterable<T> & { on(event: "error", listener: (error: Error) => void): unknown },
+): Promise<T[]> => {
   // Errors reach the for-await; this keeps a late one from crashing the process.
   read.on("error", () => undefined);
   const out: T[] = [];
@@ -80,7 +85,8 @@ const collect = async <T>(read: AsyncIterable<T> & { on(event: "error", listener
 
 const positiveWhole = (value: number | undefined, fallback: number, name: string): number => {
   const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen <= 0) throw new RangeError(`${name} must be a positive whole number, got ${chosen}`);
+  if (!Number.isSafeInteger(chosen) || chosen <= 0)
+    throw new RangeError(`${name} must be a positive whole number, got ${chosen}`);
   return chosen;
 };
 
@@ -108,9 +114,21 @@ export class EventStoreDbEventStore implements EventStore {
     this.client = client;
     this.tuning = {
       readAllPageSize: positiveWhole(tuning.readAllPageSize, eventStoreDbDefaults.readAllPageSize, "readAllPageSize"),
-      headScanPageSize: positiveWhole(tuning.headScanPageSize, eventStoreDbDefaults.headScanPageSize, "headScanPageSize"),
-      appendAttemptsMax: positiveWhole(tuning.appendAttemptsMax, eventStoreDbDefaults.appendAttemptsMax, "appendAttemptsMax"),
-      initialRetryDelayMs: positiveWhole(tuning.initialRetryDelayMs, eventStoreDbDefaults.initialRetryDelayMs, "initialRetryDelayMs"),
+      headScanPageSize: positiveWhole(
+        tuning.headScanPageSize,
+        eventStoreDbDefaults.headScanPageSize,
+        "headScanPageSize",
+      ),
+      appendAttemptsMax: positiveWhole(
+        tuning.appendAttemptsMax,
+        eventStoreDbDefaults.appendAttemptsMax,
+        "appendAttemptsMax",
+      ),
+      initialRetryDelayMs: positiveWhole(
+        tuning.initialRetryDelayMs,
+        eventStoreDbDefaults.initialRetryDelayMs,
+        "initialRetryDelayMs",
+      ),
       maxRetryDelayMs: positiveWhole(tuning.maxRetryDelayMs, eventStoreDbDefaults.maxRetryDelayMs, "maxRetryDelayMs"),
       onTransientError: tuning.onTransientError,
     };
@@ -171,15 +189,21 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** The event at `revision` with the append attempt that wrote it; its position is its $all position. */
-  private async readEventAt(stream: string, revision: bigint): Promise<Result<{ event: RecordedEvent; appendId: string | undefined }, StoreError>> {
+  private async readEventAt(
+    stream: string,
+    revision: bigint,
+  ): Promise<Result<{ event: RecordedEvent; appendId: string | undefined }, StoreError>> {
     let resolved: ResolvedEvent[];
     try {
-      resolved = await collect(this.client.readStream(stream, { fromRevision: revision, direction: FORWARDS, maxCount: 1 }));
+      resolved = await collect(
+        this.client.readStream(stream, { fromRevision: revision, direction: FORWARDS, maxCount: 1 }),
+      );
     } catch (error) {
       return err(toStoreUnavailable(error, `reading back ${stream}@${revision}`));
     }
     const record = resolved[0];
-    if (record === undefined) return err(storeUnavailable(`EventStoreDB acknowledged an append to ${stream} but has no revision ${revision}`));
+    if (record === undefined)
+      return err(storeUnavailable(`EventStoreDB acknowledged an append to ${stream} but has no revision ${revision}`));
     const parsed = parseRecordedEvent(record);
     if (parsed.isErr()) return err(storeUnavailable(`EventStoreDB returned an unreadable event: ${parsed.error}`));
     return ok({ event: parsed.value, appendId: appendIdOf(record) });
@@ -202,7 +226,8 @@ export class EventStoreDbEventStore implements EventStore {
         if (raw !== undefined && seen !== undefined && comparePositions(raw, seen) <= 0) continue;
         if (!isLedgerEvent(record)) continue;
         const parsed = parseRecordedEvent(record);
-        if (parsed.isErr()) throw new StoreUnavailableError(`EventStoreDB returned an unreadable event: ${parsed.error}`);
+        if (parsed.isErr())
+          throw new StoreUnavailableError(`EventStoreDB returned an unreadable event: ${parsed.error}`);
         if (parsed.value.position <= after) continue;
         yield parsed.value;
         remaining--;

@@ -1,5 +1,11 @@
 import { streamNameFilter, type AllStreamSubscription, type EventStoreDBClient } from "@eventstore/db-client";
-import { StoreUnavailableError, streamPrefixes, type EventHandler, type SubscribeOptions, type Subscription } from "@starledger/core";
+import {
+  StoreUnavailableError,
+  streamPrefixes,
+  type EventHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from "@starledger/core";
 import { isLedgerEvent, parseRecordedEvent, toReadPosition } from "./event-mapping.js";
 import { isTransientError } from "./store-errors.js";
 

@@ -3,11 +3,19 @@ import { storeUnavailable, type ExpectedRevision, type StoreError, type StoreUna
 
 /** The client's errors carry a `type` discriminant (ErrorType); matching on it also works across copies of the client. */
 const errorTypeOf = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "type" in error && typeof error.type === "string" ? error.type : undefined;
+  typeof error === "object" && error !== null && "type" in error && typeof error.type === "string"
+    ? error.type
+    : undefined;
 
 const messageOf = (error: unknown): string => {
   if (error instanceof Error && error.message !== "") return error.message;
-  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message !== "") {
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    "message" in error &&
+    typeof error.message === "string" &&
+    error.message !== ""
+  ) {
     return error.message;
   }
   return typeof error === "string" ? error : "no details";
@@ -25,7 +33,8 @@ const transientErrorTypes: ReadonlySet<string> = new Set<string>([
 
 export const isStreamNotFound = (error: unknown): boolean => errorTypeOf(error) === ErrorType.STREAM_NOT_FOUND;
 
-export const isWrongExpectedVersion = (error: unknown): boolean => errorTypeOf(error) === ErrorType.WRONG_EXPECTED_VERSION;
+export const isWrongExpectedVersion = (error: unknown): boolean =>
+  errorTypeOf(error) === ErrorType.WRONG_EXPECTED_VERSION;
 
 /**
  * True for failures a subscription retries: the transient command errors, and errors with no `type` at all

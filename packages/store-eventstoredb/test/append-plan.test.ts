@@ -7,7 +7,12 @@ const stream = "payment-p1";
 let counter = 0;
 const newEvent = (): NewEvent => {
   counter++;
-  return { id: `abcdef00-0000-4000-8000-${String(counter).padStart(12, "0")}`, type: "T", data: {}, metadata: { schemaVersion: 1 } };
+  return {
+    id: `abcdef00-0000-4000-8000-${String(counter).padStart(12, "0")}`,
+    type: "T",
+    data: {},
+    metadata: { schemaVersion: 1 },
+  };
 };
 const recordedAs = (events: readonly NewEvent[]): StreamRead => {
   const recorded: RecordedEvent[] = events.map((event, i) => ({
@@ -24,7 +29,10 @@ const empty: StreamRead = { events: [], revision: "no_stream" };
 
 describe("planAppend", () => {
   it("writes new events at the exact revision read: NO_STREAM for a missing stream", () => {
-    expect(planAppend(stream, [newEvent()], "no_stream", empty)).toEqual({ kind: "write", expectedRevision: NO_STREAM });
+    expect(planAppend(stream, [newEvent()], "no_stream", empty)).toEqual({
+      kind: "write",
+      expectedRevision: NO_STREAM,
+    });
   });
 
   it("writes an expected revision that matches as that revision", () => {
@@ -34,7 +42,10 @@ describe("planAppend", () => {
 
   it('turns "any" into the revision just read, so a writer slipping in between is caught', () => {
     const existing = [newEvent(), newEvent(), newEvent()];
-    expect(planAppend(stream, [newEvent()], "any", recordedAs(existing))).toEqual({ kind: "write", expectedRevision: 2n });
+    expect(planAppend(stream, [newEvent()], "any", recordedAs(existing))).toEqual({
+      kind: "write",
+      expectedRevision: 2n,
+    });
     expect(planAppend(stream, [newEvent()], "any", empty)).toEqual({ kind: "write", expectedRevision: NO_STREAM });
   });
 
@@ -48,7 +59,10 @@ describe("planAppend", () => {
       actual: 0n,
     });
     const missing = planAppend(stream, [newEvent()], 0n, empty);
-    expect(missing.kind === "answer" ? missing.result._unsafeUnwrapErr() : undefined).toMatchObject({ type: "ConcurrencyError", actual: "no_stream" });
+    expect(missing.kind === "answer" ? missing.result._unsafeUnwrapErr() : undefined).toMatchObject({
+      type: "ConcurrencyError",
+      actual: "no_stream",
+    });
   });
 
   it("answers ids already at the tail with the original result, marked alreadyRecorded, whatever the expected revision", () => {
@@ -92,8 +106,14 @@ describe("planAppend", () => {
   it("answers an empty append with the stream's revision, after checking the expected one", () => {
     const existing = [newEvent(), newEvent()];
     const plan = planAppend(stream, [], 1n, recordedAs(existing));
-    expect(plan.kind === "answer" ? plan.result._unsafeUnwrap() : undefined).toEqual({ nextRevision: 1n, position: 1_150n });
+    expect(plan.kind === "answer" ? plan.result._unsafeUnwrap() : undefined).toEqual({
+      nextRevision: 1n,
+      position: 1_150n,
+    });
     const none = planAppend(stream, [], "any", empty);
-    expect(none.kind === "answer" ? none.result._unsafeUnwrap() : undefined).toEqual({ nextRevision: -1n, position: 0n });
+    expect(none.kind === "answer" ? none.result._unsafeUnwrap() : undefined).toEqual({
+      nextRevision: -1n,
+      position: 0n,
+    });
   });
 });

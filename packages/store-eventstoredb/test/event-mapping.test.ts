@@ -1,4 +1,9 @@
-import { START, type AllStreamJSONRecordedEvent, type AllStreamResolvedEvent, type ResolvedEvent } from "@eventstore/db-client";
+import {
+  START,
+  type AllStreamJSONRecordedEvent,
+  type AllStreamResolvedEvent,
+  type ResolvedEvent,
+} from "@eventstore/db-client";
 import type { NewEvent } from "@starledger/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -77,7 +82,14 @@ describe("ResolvedEvent -> RecordedEvent", () => {
 
   it("round-trips an event written through toEventData, dropping the append id", () => {
     const data = toEventData(newEvent, "attempt-9");
-    const stored = recorded({ id: data.id, type: data.type, data: newEvent.data, metadata: data.metadata, streamId: "payment-p1", revision: 0n });
+    const stored = recorded({
+      id: data.id,
+      type: data.type,
+      data: newEvent.data,
+      metadata: data.metadata,
+      streamId: "payment-p1",
+      revision: 0n,
+    });
     const event = parseRecordedEvent({ event: stored })._unsafeUnwrap();
     expect(event.metadata).toEqual(newEvent.metadata);
     expect(event.data).toEqual(newEvent.data);
@@ -86,7 +98,9 @@ describe("ResolvedEvent -> RecordedEvent", () => {
   });
 
   it("keeps metadata keys it does not know", () => {
-    const event = parseRecordedEvent(fromAll(recorded({ metadata: { schemaVersion: 1, traceId: "t-7" } })))._unsafeUnwrap();
+    const event = parseRecordedEvent(
+      fromAll(recorded({ metadata: { schemaVersion: 1, traceId: "t-7" } })),
+    )._unsafeUnwrap();
     expect(event.metadata).toEqual({ schemaVersion: 1, traceId: "t-7" });
   });
 
@@ -101,8 +115,12 @@ describe("ResolvedEvent -> RecordedEvent", () => {
   });
 
   it("gives each event of one batch its own, increasing position (commit == prepare per self-committed event)", () => {
-    const first = parseRecordedEvent(fromAll(recorded({ revision: 0n, position: { commit: 1_000n, prepare: 1_000n } })))._unsafeUnwrap();
-    const second = parseRecordedEvent(fromAll(recorded({ revision: 1n, position: { commit: 1_180n, prepare: 1_180n } })))._unsafeUnwrap();
+    const first = parseRecordedEvent(
+      fromAll(recorded({ revision: 0n, position: { commit: 1_000n, prepare: 1_000n } })),
+    )._unsafeUnwrap();
+    const second = parseRecordedEvent(
+      fromAll(recorded({ revision: 1n, position: { commit: 1_180n, prepare: 1_180n } })),
+    )._unsafeUnwrap();
     expect(second.position).toBeGreaterThan(first.position);
   });
 
@@ -112,7 +130,11 @@ describe("ResolvedEvent -> RecordedEvent", () => {
     ["no metadata at all", recorded({ metadata: undefined }), /metadata/],
     ["data that is an array", recorded({ data: [1, 2] }), /data/],
     ["data that is a string", recorded({ data: "not json" }), /data/],
-    ["a correlationId that is not a string", recorded({ metadata: { schemaVersion: 1, correlationId: 5 } }), /correlationId/],
+    [
+      "a correlationId that is not a string",
+      recorded({ metadata: { schemaVersion: 1, correlationId: 5 } }),
+      /correlationId/,
+    ],
   ])("refuses an event with %s", (_what, event, message) => {
     const parsed = parseRecordedEvent(fromAll(event));
     expect(parsed._unsafeUnwrapErr()).toMatch(message);
@@ -142,7 +164,9 @@ describe("ResolvedEvent -> RecordedEvent", () => {
     const { position: _none, ...withoutPosition } = recorded();
     expect(parseRecordedEvent({ event: withoutPosition })._unsafeUnwrapErr()).toMatch(/no \$all position/);
     const marker = 2n ** 64n - 1n;
-    expect(parseRecordedEvent({ event: recorded({ position: { commit: marker, prepare: marker } }) })._unsafeUnwrapErr()).toMatch(/no \$all position/);
+    expect(
+      parseRecordedEvent({ event: recorded({ position: { commit: marker, prepare: marker } }) })._unsafeUnwrapErr(),
+    ).toMatch(/no \$all position/);
   });
 
   it("refuses an event from a legacy explicit transaction, whose commit position is shared", () => {
@@ -184,7 +208,10 @@ describe("positions", () => {
   });
 
   it("pages from the raw position of any record, ours or not", () => {
-    expect(rawPosition(fromAll(recorded({ streamId: "$stats-x", position: { commit: 12n, prepare: 11n } })))).toEqual({ commit: 12n, prepare: 11n });
+    expect(rawPosition(fromAll(recorded({ streamId: "$stats-x", position: { commit: 12n, prepare: 11n } })))).toEqual({
+      commit: 12n,
+      prepare: 11n,
+    });
     expect(rawPosition({ commitPosition: 30n })).toEqual({ commit: 30n, prepare: 30n });
     expect(rawPosition({})).toBeUndefined();
   });

@@ -4,7 +4,9 @@ import { FakeEventStoreDbClient } from "./support/fake-eventstoredb-client.js";
 
 const url = process.env.EVENTSTORE_URL;
 const serverOptions: ConformanceOptions =
-  url === undefined || url === "" ? { skipReason: "EVENTSTORE_URL not set: no EventStoreDB server on this machine" } : {};
+  url === undefined || url === ""
+    ? { skipReason: "EVENTSTORE_URL not set: no EventStoreDB server on this machine" }
+    : {};
 
 // The real thing: a shared EventStoreDB/KurrentDB server; every case writes to fresh, uniquely named streams.
 eventStoreConformance(
@@ -20,5 +22,7 @@ eventStoreConformance("eventstoredb adapter over an in-process fake client", () 
   // Other tenants of the server: system records and a foreign application's stream, which the ledger must not see.
   fake.writeRaw("$stats-127.0.0.1:2113", "$statsCollected", { proc: 1 });
   fake.writeRaw("orders-1", "OrderPlaced", { total: 3 }, { schemaVersion: 1 });
-  return Promise.resolve({ store: new EventStoreDbEventStore(fake.asClient(), { readAllPageSize: 64, headScanPageSize: 8 }) });
+  return Promise.resolve({
+    store: new EventStoreDbEventStore(fake.asClient(), { readAllPageSize: 64, headScanPageSize: 8 }),
+  });
 });

@@ -27,27 +27,40 @@ afterEach(async () => {
 /** Other tenants of a shared server: system records and another application's streams. */
 const writeNoise = (fake: FakeEventStoreDbClient, count: number): void => {
   for (let i = 0; i < count; i++) {
-    fake.writeRaw(i % 2 === 0 ? "$stats-127.0.0.1:2113" : `orders-${i}`, i % 2 === 0 ? "$statsCollected" : "OrderPlaced", { i }, { schemaVersion: 1 });
+    fake.writeRaw(
+      i % 2 === 0 ? "$stats-127.0.0.1:2113" : `orders-${i}`,
+      i % 2 === 0 ? "$statsCollected" : "OrderPlaced",
+      { i },
+      { schemaVersion: 1 },
+    );
   }
 };
 
 describe("reads and appends", () => {
   it("reads a missing stream as empty", async () => {
     const { store } = open();
-    expect((await store.readStream("payment-nothing-here"))._unsafeUnwrap()).toEqual({ events: [], revision: "no_stream" });
+    expect((await store.readStream("payment-nothing-here"))._unsafeUnwrap()).toEqual({
+      events: [],
+      revision: "no_stream",
+    });
   });
 
   it("answers a failed read with StoreUnavailable", async () => {
     const { fake, store } = open();
     fake.failNext("readStream", new UnavailableError(undefined, "14 UNAVAILABLE: connection refused"));
     const read = await store.readStream("payment-1");
-    expect(read._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable", message: expect.stringContaining("unavailable") as unknown });
+    expect(read._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+      message: expect.stringContaining("unavailable") as unknown,
+    });
   });
 
   it("answers a failed append with StoreUnavailable, not a concurrency error", async () => {
     const { fake, store } = open();
     fake.failNext("appendToStream", new UnavailableError(undefined, "14 UNAVAILABLE"));
-    expect((await store.appendToStream("payment-1", [newEvent()], "no_stream"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
+    expect((await store.appendToStream("payment-1", [newEvent()], "no_stream"))._unsafeUnwrapErr().type).toBe(
+      "StoreUnavailable",
+    );
     expect((await store.readStream("payment-1"))._unsafeUnwrap().events).toEqual([]);
   });
 
@@ -55,7 +68,9 @@ describe("reads and appends", () => {
     const { fake, store } = open();
     const batch = [newEvent(), newEvent()];
     fake.failAfterWrite = new UnavailableError(undefined, "14 UNAVAILABLE: reply lost");
-    expect((await store.appendToStream("payment-1", batch, "no_stream"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
+    expect((await store.appendToStream("payment-1", batch, "no_stream"))._unsafeUnwrapErr().type).toBe(
+      "StoreUnavailable",
+    );
     const retried = (await store.appendToStream("payment-1", batch, "no_stream"))._unsafeUnwrap();
     const read = (await store.readStream("payment-1"))._unsafeUnwrap();
     expect(read.events.map((e) => e.id)).toEqual(batch.map((e) => e.id));
@@ -66,7 +81,10 @@ describe("reads and appends", () => {
     const { fake, store } = open();
     const batch = [newEvent("PaymentPaid"), newEvent("CreditsGranted")];
     const release = fake.holdAppends();
-    const racing = [store.appendToStream("payment-race", batch, "no_stream"), store.appendToStream("payment-race", batch, "no_stream")];
+    const racing = [
+      store.appendToStream("payment-race", batch, "no_stream"),
+      store.appendToStream("payment-race", batch, "no_stream"),
+    ];
     await new Promise((resolve) => setTimeout(resolve, 20)); // both have read the stream and are at the server
     release();
     const [a, b] = (await Promise.all(racing)).map((result) => result._unsafeUnwrap());
@@ -79,7 +97,9 @@ describe("reads and appends", () => {
 
   it('lands every one of many concurrent "any" appends, each at its own revision', async () => {
     const { store } = open();
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.appendToStream("credits-42", [newEvent()], "any")));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => store.appendToStream("credits-42", [newEvent()], "any")),
+    );
     const revisions = results.map((result) => result._unsafeUnwrap().nextRevision).sort((x, y) => (x < y ? -1 : 1));
     expect(revisions).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]);
   });
@@ -187,7 +207,10 @@ describe("subscribe", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(received.map((e) => e.id)).toEqual((await collect(store.readAll())).map((e) => e.id));
     expect(transient).toHaveLength(1);
-    expect(fake.subscribeCalls[1]?.fromPosition).toEqual({ commit: received[4]?.position, prepare: received[4]?.position });
+    expect(fake.subscribeCalls[1]?.fromPosition).toEqual({
+      commit: received[4]?.position,
+      prepare: received[4]?.position,
+    });
     await subscription.close();
   });
 

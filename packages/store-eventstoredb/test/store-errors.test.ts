@@ -44,12 +44,26 @@ describe("client errors -> StoreError", () => {
   it("WrongExpectedVersionError is a ConcurrencyError with the stream's actual revision", () => {
     const error = new WrongExpectedVersionError(undefined, { streamName: "payment-1", expected: 2n, current: 5n });
     expect(isWrongExpectedVersion(error)).toBe(true);
-    expect(toStoreError(error, "payment-1", 2n)).toEqual({ type: "ConcurrencyError", stream: "payment-1", expected: 2n, actual: 5n });
+    expect(toStoreError(error, "payment-1", 2n)).toEqual({
+      type: "ConcurrencyError",
+      stream: "payment-1",
+      expected: 2n,
+      actual: 5n,
+    });
   });
 
   it("a WrongExpectedVersionError on a missing stream reports no_stream", () => {
-    const error = new WrongExpectedVersionError(undefined, { streamName: "payment-1", expected: 0n, current: NO_STREAM });
-    expect(toStoreError(error, "payment-1", 0n)).toEqual({ type: "ConcurrencyError", stream: "payment-1", expected: 0n, actual: "no_stream" });
+    const error = new WrongExpectedVersionError(undefined, {
+      streamName: "payment-1",
+      expected: 0n,
+      current: NO_STREAM,
+    });
+    expect(toStoreError(error, "payment-1", 0n)).toEqual({
+      type: "ConcurrencyError",
+      stream: "payment-1",
+      expected: 0n,
+      actual: "no_stream",
+    });
   });
 
   it("one that carries no actual revision leaves it out", () => {
@@ -67,7 +81,11 @@ describe("client errors -> StoreError", () => {
     ["UnknownError", new UnknownError(undefined, "2 UNKNOWN: write after end"), "unknown"],
     ["AccessDeniedError", new AccessDeniedError(undefined, "7 PERMISSION_DENIED"), "access-denied"],
     ["StreamDeletedError", StreamDeletedError.fromStreamName("payment-1"), "stream-deleted"],
-    ["MaxAppendSizeExceededError", MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576), "maximum-append-size-exceeded"],
+    [
+      "MaxAppendSizeExceededError",
+      MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576),
+      "maximum-append-size-exceeded",
+    ],
   ])("%s is StoreUnavailable, naming the client's error type and keeping the cause", (_name, error, type) => {
     const mapped = toStoreError(error, "payment-1", 0n);
     expect(mapped).toMatchObject({ type: "StoreUnavailable" });
@@ -78,7 +96,11 @@ describe("client errors -> StoreError", () => {
   it("a plain connection error (no client error type) is StoreUnavailable with its message", () => {
     const error = new Error("Failed to discover after 10 attempts.");
     const mapped = toStoreError(error, "credits-42", "any");
-    expect(mapped).toEqual({ type: "StoreUnavailable", message: expect.stringContaining("Failed to discover") as unknown, cause: error });
+    expect(mapped).toEqual({
+      type: "StoreUnavailable",
+      message: expect.stringContaining("Failed to discover") as unknown,
+      cause: error,
+    });
   });
 
   it("recognises a missing stream, which a read answers as empty", () => {

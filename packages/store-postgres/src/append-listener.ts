@@ -27,7 +27,8 @@ export class AppendListener {
   constructor(private readonly options: AppendListenerOptions) {}
 
   start(): void {
-    if (this.stopped || this.client !== undefined || this.connecting !== undefined || this.reconnectTimer !== undefined) return;
+    if (this.stopped || this.client !== undefined || this.connecting !== undefined || this.reconnectTimer !== undefined)
+      return;
     this.connecting = this.connect().finally(() => {
       this.connecting = undefined;
     });

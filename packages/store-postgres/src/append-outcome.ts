@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { classifyAppendIds, type AppendResult, type ExpectedRevision, type NewEvent, type StoreError } from "@starledger/core";
+import {
+  classifyAppendIds,
+  type AppendResult,
+  type ExpectedRevision,
+  type NewEvent,
+  type StoreError,
+} from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 
-const int8Text = z.string().regex(/^\d+$/, "is not a non-negative int8").transform((text) => BigInt(text));
+const int8Text = z
+  .string()
+  .regex(/^\d+$/, "is not a non-negative int8")
+  .transform((text) => BigInt(text));
 
 /** The one row `append_events` returns, parsed at the edge (int8 columns arrive as bigint: see type-parsers.ts). */
 export const AppendRow = z.object({
@@ -11,7 +20,9 @@ export const AppendRow = z.object({
   actual_revision: z.bigint().nullable(),
   next_revision: z.bigint().nullable(),
   last_position: z.bigint().nullable(),
-  existing: z.array(z.object({ id: z.string(), stream: z.string(), revision: int8Text, position: int8Text })).nullable(),
+  existing: z
+    .array(z.object({ id: z.string(), stream: z.string(), revision: int8Text, position: int8Text }))
+    .nullable(),
 });
 export type AppendRow = z.infer<typeof AppendRow>;
 
@@ -30,10 +41,18 @@ export const appendOutcome = (
 ): Result<AppendResult, StoreError> => {
   switch (row.outcome) {
     case "appended":
-      assert(row.next_revision !== null && row.last_position !== null, "append_events appended without a revision or position");
+      assert(
+        row.next_revision !== null && row.last_position !== null,
+        "append_events appended without a revision or position",
+      );
       return ok({ nextRevision: row.next_revision, position: row.last_position });
     case "conflict":
-      return err({ type: "ConcurrencyError", stream, expected: expectedRevision, actual: row.actual_revision ?? "no_stream" });
+      return err({
+        type: "ConcurrencyError",
+        stream,
+        expected: expectedRevision,
+        actual: row.actual_revision ?? "no_stream",
+      });
     case "existing": {
       const existing = new Map<string, ExistingEvent>((row.existing ?? []).map((hit) => [hit.id, hit]));
       const replay = classifyAppendIds(events, (id) => existing.get(id), stream);

@@ -8,7 +8,6 @@ export const eventColumns =
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-
 /*
  * The column types (text, bigint, json, NOT NULL) are enforced by PostgreSQL, and parsed by the
  * store's own type parsers (int8 as bigint, json parsed, see type-parsers.ts); what the

@@ -6,7 +6,8 @@ export const uniqueViolation = "23505";
 /** SQLSTATEs after which the server has closed (or will close) the session. */
 const sessionEndingCodes = new Set(["57P01", "57P02", "57P03", "53300"]);
 
-export const sqlState = (error: unknown): string | undefined => (error instanceof pg.DatabaseError ? error.code : undefined);
+export const sqlState = (error: unknown): string | undefined =>
+  error instanceof pg.DatabaseError ? error.code : undefined;
 
 /**
  * True when the connection itself failed (socket closed, backend terminated, server shutting

@@ -10,7 +10,9 @@ export const brokenConnectionRetries = 2;
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
-type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown; readonly connected: boolean };
+type Attempt<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown; readonly connected: boolean };
 
 /**
  * Runs `work` on one pooled connection. The connection goes back to the pool unless it failed, in
@@ -49,7 +51,10 @@ export type PooledOutcome<T> = { readonly value: T; readonly afterBrokenAttempt:
  * and appends (a repeated append is recognised by its event ids). `afterBrokenAttempt` tells the
  * caller that a previous attempt may have taken effect. Rejects with the last error.
  */
-export const onPooledClient = async <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<PooledOutcome<T>> => {
+export const onPooledClient = async <T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<PooledOutcome<T>> => {
   for (let attempt = 0; ; attempt++) {
     const outcome = await attemptOnClient(pool, work);
     if (outcome.ok) return { value: outcome.value, afterBrokenAttempt: attempt > 0 };

@@ -28,11 +28,7 @@ import { describeError, sqlState, uniqueViolation } from "./pg-errors.js";
 import { onPooledClient } from "./pooled-client.js";
 import { latestSchemaVersion, migrate } from "./schema-migrations.js";
 import { storeTypeParsers } from "./type-parsers.js";
-import {
-  appendChannel,
-  PostgresEventStoreOptions,
-  type ResolvedPostgresEventStoreOptions,
-} from "./store-options.js";
+import { appendChannel, PostgresEventStoreOptions, type ResolvedPostgresEventStoreOptions } from "./store-options.js";
 
 /**
  * Attempts after the first when an append hits a unique violation: a concurrent writer created the
@@ -224,7 +220,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** One append in its own transaction; a unique violation (a concurrent creator of the stream or id) is asked again. */
-  private async appendAlone({ stream, events, expectedRevision }: AppendRequest): Promise<Result<AppendResult, StoreError>> {
+  private async appendAlone({
+    stream,
+    events,
+    expectedRevision,
+  }: AppendRequest): Promise<Result<AppendResult, StoreError>> {
     const values = [
       stream,
       expectedRevisionParameter(expectedRevision),
@@ -308,12 +308,18 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  private appendResult(row: unknown, request: AppendRequest, afterBrokenAttempt: boolean): Result<AppendResult, StoreError> {
+  private appendResult(
+    row: unknown,
+    request: AppendRequest,
+    afterBrokenAttempt: boolean,
+  ): Result<AppendResult, StoreError> {
     const outcome = appendOutcome(AppendRow.parse(row), request.stream, request.events, request.expectedRevision);
     if (outcome.isOk() && outcome.value.alreadyRecorded === true && afterBrokenAttempt) {
       // The lost attempt may have written these events, or a racer did: "already recorded" could
       // make the caller drop its own write, so the outcome is reported as unknown.
-      return err(storeUnavailable(`the connection broke during the append to ${request.stream}; it may have been recorded`));
+      return err(
+        storeUnavailable(`the connection broke during the append to ${request.stream}; it may have been recorded`),
+      );
     }
     return outcome;
   }
@@ -324,16 +330,23 @@ export class PostgresEventStore implements EventStore {
     let rows: unknown[];
     try {
       const result = await onPooledClient(this.pool, (client) =>
-        client.query({ name: `sl_read_page_${this.schema}`, text: this.sql.readPage, values: [after.toString(), limit] }),
+        client.query({
+          name: `sl_read_page_${this.schema}`,
+          text: this.sql.readPage,
+          values: [after.toString(), limit],
+        }),
       );
       rows = result.value.rows;
     } catch (error) {
-      throw new StoreUnavailableError(`reading events after position ${after} failed: ${describeError(error)}`, { cause: error });
+      throw new StoreUnavailableError(`reading events after position ${after} failed: ${describeError(error)}`, {
+        cause: error,
+      });
     }
     return rows.map(parseEventRow);
   }
 }
 
 /** Opens a PostgresEventStore: see PostgresEventStore.open. */
-export const createPostgresEventStore = (options: PostgresEventStoreOptions): Promise<Result<PostgresEventStore, StoreUnavailable>> =>
-  PostgresEventStore.open(options);
+export const createPostgresEventStore = (
+  options: PostgresEventStoreOptions,
+): Promise<Result<PostgresEventStore, StoreUnavailable>> => PostgresEventStore.open(options);

@@ -220,7 +220,9 @@ export const migrate = async (client: pg.ClientBase, schema: string): Promise<Mi
       name       text        NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const current = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_migrations`);
+    const current = await client.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${s}.schema_migrations`,
+    );
     const currentVersion = current.rows[0]?.version ?? 0;
     if (currentVersion > latestSchemaVersion) {
       await client.query("ROLLBACK");
@@ -230,7 +232,10 @@ export const migrate = async (client: pg.ClientBase, schema: string): Promise<Mi
     for (const migration of migrations) {
       if (migration.version <= currentVersion) continue;
       await client.query(migration.sql(schema));
-      await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
       applied.push(migration.version);
     }
     await client.query("COMMIT");

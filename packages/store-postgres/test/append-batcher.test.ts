@@ -2,9 +2,20 @@ import { randomUUID } from "node:crypto";
 import { ok } from "neverthrow";
 import { describe, expect, it } from "vitest";
 import type { NewEvent } from "@starledger/core";
-import { AppendBatcher, maxAppendsPerBatch, maxEventsPerBatch, maxInFlightAppendBatches, type PendingAppend } from "../src/append-batcher.js";
+import {
+  AppendBatcher,
+  maxAppendsPerBatch,
+  maxEventsPerBatch,
+  maxInFlightAppendBatches,
+  type PendingAppend,
+} from "../src/append-batcher.js";
 
-const event = (id: string = randomUUID()): NewEvent => ({ id, type: "Batched", data: {}, metadata: { schemaVersion: 1 } });
+const event = (id: string = randomUUID()): NewEvent => ({
+  id,
+  type: "Batched",
+  data: {},
+  metadata: { schemaVersion: 1 },
+});
 
 /** A writer that holds every batch until released, recording what it was given. */
 const heldWriter = () => {
@@ -56,7 +67,9 @@ describe("append batcher (group commit)", () => {
     const writer = heldWriter();
     const batcher = new AppendBatcher(writer.write);
     const shared = randomUUID();
-    const blockers = Array.from({ length: maxInFlightAppendBatches }, () => batcher.append({ stream: "x", events: [event()], expectedRevision: "any" }));
+    const blockers = Array.from({ length: maxInFlightAppendBatches }, () =>
+      batcher.append({ stream: "x", events: [event()], expectedRevision: "any" }),
+    );
     const queued = [
       batcher.append({ stream: "a", events: [event(shared)], expectedRevision: "any" }),
       batcher.append({ stream: "b", events: [event()], expectedRevision: "any" }),
@@ -65,16 +78,27 @@ describe("append batcher (group commit)", () => {
     ];
     await writer.releaseAll();
     await Promise.all([...blockers, ...queued]);
-    expect(writer.batches.slice(maxInFlightAppendBatches).map((b) => b.map((p) => p.stream))).toEqual([["a", "b"], ["c", "d"]]);
+    expect(writer.batches.slice(maxInFlightAppendBatches).map((b) => b.map((p) => p.stream))).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
   });
 
   it("caps a batch at maxAppendsPerBatch appends and maxEventsPerBatch events", async () => {
     const writer = heldWriter();
     const batcher = new AppendBatcher(writer.write);
-    const blockers = Array.from({ length: maxInFlightAppendBatches }, () => batcher.append({ stream: "x", events: [event()], expectedRevision: "any" }));
-    const many = Array.from({ length: maxAppendsPerBatch + 1 }, (_, i) => batcher.append({ stream: `m${i}`, events: [event()], expectedRevision: "any" }));
+    const blockers = Array.from({ length: maxInFlightAppendBatches }, () =>
+      batcher.append({ stream: "x", events: [event()], expectedRevision: "any" }),
+    );
+    const many = Array.from({ length: maxAppendsPerBatch + 1 }, (_, i) =>
+      batcher.append({ stream: `m${i}`, events: [event()], expectedRevision: "any" }),
+    );
     const big = Array.from({ length: 3 }, (_, i) =>
-      batcher.append({ stream: `big${i}`, events: Array.from({ length: maxEventsPerBatch / 2 }, () => event()), expectedRevision: "any" }),
+      batcher.append({
+        stream: `big${i}`,
+        events: Array.from({ length: maxEventsPerBatch / 2 }, () => event()),
+        expectedRevision: "any",
+      }),
     );
     await writer.releaseAll();
     await Promise.all([...blockers, ...many, ...big]);
@@ -94,6 +118,8 @@ describe("append batcher (group commit)", () => {
 
   it("rejects every append of a batch whose writer throws", async () => {
     const batcher = new AppendBatcher(() => Promise.reject(new Error("bug in the writer")));
-    await expect(batcher.append({ stream: "a", events: [event()], expectedRevision: "any" })).rejects.toThrow("bug in the writer");
+    await expect(batcher.append({ stream: "a", events: [event()], expectedRevision: "any" })).rejects.toThrow(
+      "bug in the writer",
+    );
   });
 });

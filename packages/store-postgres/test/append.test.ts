@@ -6,7 +6,12 @@ import { openTestStore, skipReason, type OpenedStore } from "./store-fixture.js"
 
 const suite = skipReason === undefined ? describe : describe.skip;
 
-const newEvent = (data: Record<string, unknown> = {}): NewEvent => ({ id: randomUUID(), type: "Appended", data, metadata: { schemaVersion: 1 } });
+const newEvent = (data: Record<string, unknown> = {}): NewEvent => ({
+  id: randomUUID(),
+  type: "Appended",
+  data,
+  metadata: { schemaVersion: 1 },
+});
 
 const concurrentCalls = 12;
 
@@ -25,7 +30,9 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
   it("many connections creating one stream with no_stream: one winner, the rest ConcurrencyError", async () => {
     const s = await store();
     const stream = `payment-${randomUUID()}`;
-    const results = await Promise.all(Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, [newEvent()], "no_stream")));
+    const results = await Promise.all(
+      Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, [newEvent()], "no_stream")),
+    );
     expect(results.filter((r) => r.isOk())).toHaveLength(1);
     for (const loser of results.filter((r) => r.isErr())) {
       expect(loser._unsafeUnwrapErr()).toMatchObject({ type: "ConcurrencyError", stream, expected: "no_stream" });
@@ -35,7 +42,9 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
   it("many connections appending with any to a new stream all succeed, with revisions 0..n-1", async () => {
     const s = await store();
     const stream = `payment-${randomUUID()}`;
-    const results = await Promise.all(Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, [newEvent()], "any")));
+    const results = await Promise.all(
+      Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, [newEvent()], "any")),
+    );
     expect(results.map((r) => r._unsafeUnwrap().nextRevision).sort((a, b) => Number(a - b))).toEqual(
       Array.from({ length: concurrentCalls }, (_, i) => BigInt(i)),
     );
@@ -45,12 +54,17 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
     const s = await store();
     const stream = `payment-${randomUUID()}`;
     const batch = [newEvent({ n: 1 }), newEvent({ n: 2 })];
-    const results = await Promise.all(Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, batch, "no_stream")));
+    const results = await Promise.all(
+      Array.from({ length: concurrentCalls }, () => s.appendToStream(stream, batch, "no_stream")),
+    );
     const written = results.filter((r) => r._unsafeUnwrap().alreadyRecorded !== true);
     expect(written).toHaveLength(1);
     const original = written[0]?._unsafeUnwrap();
     for (const result of results) {
-      expect(result._unsafeUnwrap()).toMatchObject({ nextRevision: original?.nextRevision, position: original?.position });
+      expect(result._unsafeUnwrap()).toMatchObject({
+        nextRevision: original?.nextRevision,
+        position: original?.position,
+      });
     }
     expect((await s.readStream(stream))._unsafeUnwrap().events.map((e) => e.id)).toEqual(batch.map((e) => e.id));
   });
@@ -63,7 +77,9 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
     const replayStream = `payment-${randomUUID()}`;
     const original = (await s.appendToStream(replayStream, replayed, "no_stream"))._unsafeUnwrap();
 
-    const fresh = Array.from({ length: 30 }, () => s.appendToStream(`payment-${randomUUID()}`, [newEvent(), newEvent()], "no_stream"));
+    const fresh = Array.from({ length: 30 }, () =>
+      s.appendToStream(`payment-${randomUUID()}`, [newEvent(), newEvent()], "no_stream"),
+    );
     const racing = Array.from({ length: 10 }, () => s.appendToStream(shared, [newEvent()], 0n));
     const anyOnShared = Array.from({ length: 5 }, () => s.appendToStream(shared, [newEvent()], "any"));
     const replay = s.appendToStream(replayStream, replayed, "no_stream");
@@ -75,7 +91,15 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
     for (const loser of raced.filter((r) => r.isErr())) expect(loser._unsafeUnwrapErr().type).toBe("ConcurrencyError");
     for (const r of results.slice(40, 45)) expect(r.isOk()).toBe(true);
     expect(results[45]?._unsafeUnwrap()).toEqual({ ...original, alreadyRecorded: true });
-    expect((await s.readStream(shared))._unsafeUnwrap().events.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n]);
+    expect((await s.readStream(shared))._unsafeUnwrap().events.map((e) => e.revision)).toEqual([
+      0n,
+      1n,
+      2n,
+      3n,
+      4n,
+      5n,
+      6n,
+    ]);
 
     const transactions = await withAdminClient(async (client) => {
       const counted = await client.query<{ appends: string; transactions: string }>(
@@ -115,7 +139,10 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
     (await s.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();
     const head = (await s.headPosition())._unsafeUnwrap();
     expect((await s.appendToStream(stream, [], 0n))._unsafeUnwrap()).toEqual({ nextRevision: 0n, position: head });
-    expect((await s.appendToStream(stream, [], 3n))._unsafeUnwrapErr()).toMatchObject({ type: "ConcurrencyError", actual: 0n });
+    expect((await s.appendToStream(stream, [], 3n))._unsafeUnwrapErr()).toMatchObject({
+      type: "ConcurrencyError",
+      actual: 0n,
+    });
     expect((await s.headPosition())._unsafeUnwrap()).toBe(head);
   });
 

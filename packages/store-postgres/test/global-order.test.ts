@@ -23,7 +23,8 @@ const openRawWriter = async (): Promise<pg.Client> => {
   return client;
 };
 
-const appendSql = (schema: string): string => `SELECT outcome, last_position FROM "${schema}".append_events($1, NULL, $2, $3, $4, $5)`;
+const appendSql = (schema: string): string =>
+  `SELECT outcome, last_position FROM "${schema}".append_events($1, NULL, $2, $3, $4, $5)`;
 
 /** append_events' parameters after the stream and expected revision. */
 const appendArgs = (events: readonly NewEvent[]): string[][] => [
@@ -34,7 +35,14 @@ const appendArgs = (events: readonly NewEvent[]): string[][] => [
 ];
 
 const tableOrder = (schema: string): Promise<{ id: string; position: string }[]> =>
-  withAdminClient(async (client) => (await client.query<{ id: string; position: string }>(`SELECT id, position FROM "${schema}".events ORDER BY position`)).rows);
+  withAdminClient(
+    async (client) =>
+      (
+        await client.query<{ id: string; position: string }>(
+          `SELECT id, position FROM "${schema}".events ORDER BY position`,
+        )
+      ).rows,
+  );
 
 suite(`global order${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
   let opened: OpenedStore | undefined;
@@ -59,7 +67,9 @@ suite(`global order${skipReason === undefined ? "" : ` (skipped: ${skipReason})`
     await slow.query("BEGIN");
     const first = newEvent("First");
     const taken = await slow.query<{ outcome: string; last_position: string }>(appendSql(schema), [
-      `slow-${randomUUID()}`, ...appendArgs([first])]);
+      `slow-${randomUUID()}`,
+      ...appendArgs([first]),
+    ]);
     expect(taken.rows[0]?.outcome).toBe("appended");
     expect(taken.rows[0]?.last_position).toBe("1");
 
@@ -88,11 +98,21 @@ suite(`global order${skipReason === undefined ? "" : ` (skipped: ${skipReason})`
   it("control: with a plain sequence the same interleaving loses an event, which is why positions are taken under a lock", async () => {
     opened = await openTestStore();
     const table = `"${opened.schema}".naive_events`;
-    await withAdminClient((client) => client.query(`CREATE TABLE ${table} (position bigserial PRIMARY KEY, label text NOT NULL)`));
+    await withAdminClient((client) =>
+      client.query(`CREATE TABLE ${table} (position bigserial PRIMARY KEY, label text NOT NULL)`),
+    );
     const [a, b] = [await openRawWriter(), await openRawWriter()];
     rawClients.push(a, b);
     const readAfter = (after: string) =>
-      withAdminClient(async (client) => (await client.query<{ position: string; label: string }>(`SELECT position, label FROM ${table} WHERE position > $1 ORDER BY position`, [after])).rows);
+      withAdminClient(
+        async (client) =>
+          (
+            await client.query<{ position: string; label: string }>(
+              `SELECT position, label FROM ${table} WHERE position > $1 ORDER BY position`,
+              [after],
+            )
+          ).rows,
+      );
 
     await a.query("BEGIN");
     await a.query(`INSERT INTO ${table} (label) VALUES ('a')`);
@@ -149,7 +169,10 @@ suite(`global order${skipReason === undefined ? "" : ` (skipped: ${skipReason})`
       for (let i = 0; i < appendsPerSlowWriter; i++) {
         await client.query("BEGIN");
         await client.query("SELECT pg_sleep(0.01 * (random() * 3))");
-        await client.query(appendSql(schema), [`slow-${w}-${i}-${randomUUID()}`, ...appendArgs([newEvent("Slow"), newEvent("Slow")])]);
+        await client.query(appendSql(schema), [
+          `slow-${w}-${i}-${randomUUID()}`,
+          ...appendArgs([newEvent("Slow"), newEvent("Slow")]),
+        ]);
         // Hold the transaction open after taking positions: every other writer must now wait.
         await client.query("SELECT pg_sleep(0.02)");
         await client.query("COMMIT");

@@ -14,13 +14,19 @@ const newEvent = (): NewEvent => ({ id: randomUUID(), type: "Outage", data: {}, 
 
 const terminateBackends = (applicationName: string): Promise<number> =>
   withAdminClient(async (client) => {
-    const result = await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    const result = await client.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+      [applicationName],
+    );
     return result.rowCount ?? 0;
   });
 
 const listening = (applicationName: string): Promise<boolean> =>
   withAdminClient(async (client) => {
-    const result = await client.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'", [applicationName]);
+    const result = await client.query(
+      "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
+      [applicationName],
+    );
     return (result.rowCount ?? 0) > 0;
   });
 
@@ -32,8 +38,14 @@ describe("a store whose server cannot be reached", () => {
 
   it("fails to open with StoreUnavailable", async () => {
     const startedAt = Date.now();
-    const opened = await createPostgresEventStore({ connectionString: closedPortUrl, connectionTimeoutMs: shortConnectionTimeoutMs });
-    expect(opened._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable", message: expect.stringContaining("cannot open") as unknown });
+    const opened = await createPostgresEventStore({
+      connectionString: closedPortUrl,
+      connectionTimeoutMs: shortConnectionTimeoutMs,
+    });
+    expect(opened._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+      message: expect.stringContaining("cannot open") as unknown,
+    });
     expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
@@ -49,7 +61,9 @@ describe("a store whose server cannot be reached", () => {
     )._unsafeUnwrap();
     stores.push(store);
     const startedAt = Date.now();
-    expect((await store.appendToStream("payment-x", [newEvent()], "any"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
+    expect((await store.appendToStream("payment-x", [newEvent()], "any"))._unsafeUnwrapErr().type).toBe(
+      "StoreUnavailable",
+    );
     expect((await store.readStream("payment-x"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
     expect((await store.headPosition())._unsafeUnwrapErr().type).toBe("StoreUnavailable");
     const reading = (async () => {
@@ -76,87 +90,99 @@ describe("a store whose server cannot be reached", () => {
 
 const suite = skipReason === undefined ? describe : describe.skip;
 
-suite(`recovery after the server drops the store's connections${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
-  const opened: OpenedStore[] = [];
-  const subscriptions: Subscription[] = [];
-  afterEach(async () => {
-    await Promise.all(subscriptions.splice(0).map((s) => s.close()));
-    await Promise.all(opened.splice(0).map((o) => o.cleanup()));
-  });
-
-  it("the next append after pg_terminate_backend succeeds, and a subscriber keeps going", async () => {
-    const applicationName = `sl-recovery-${randomUUID().slice(0, 8)}`;
-    const backgroundErrors: unknown[] = [];
-    const fixture = await openTestStore({ applicationName, onBackgroundError: (error) => backgroundErrors.push(error) });
-    opened.push(fixture);
-    const { store } = fixture;
-    const stream = `payment-${randomUUID()}`;
-    const received: RecordedEvent[] = [];
-    subscriptions.push(store.subscribe({}, (e) => void received.push(e)));
-    // Several pooled connections, all idle afterwards.
-    await Promise.all(Array.from({ length: 4 }, () => store.appendToStream(`warm-${randomUUID()}`, [newEvent()], "no_stream")));
-    (await store.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();
-    await waitUntil(() => received.length === 5, 5_000, "5 events before the outage");
-
-    expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(2);
-
-    const after = (await store.appendToStream(stream, [newEvent()], 0n))._unsafeUnwrap();
-    expect(after.nextRevision).toBe(1n);
-    await waitUntil(() => received.length === 6, 10_000, "the event appended after the outage");
-    expect(received[5]?.position).toBe(after.position);
-    expect((await store.readStream(stream))._unsafeUnwrap().events).toHaveLength(2);
-    expect(backgroundErrors.length).toBeGreaterThan(0);
-  });
-
-  it("an append whose connection is killed mid-statement is retried on a fresh connection and succeeds", async () => {
-    const applicationName = `sl-midcall-${randomUUID().slice(0, 8)}`;
-    const fixture = await openTestStore({ applicationName });
-    opened.push(fixture);
-    const { store, schema } = fixture;
-    const stream = `payment-${randomUUID()}`;
-    (await store.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();
-
-    const pending = await withAdminClient(async (holder) => {
-      // Hold the global head so the store's append waits inside its statement.
-      await holder.query("BEGIN");
-      await holder.query(`UPDATE "${schema}".global_head SET position = position`);
-      const append = store.appendToStream(stream, [newEvent()], 0n);
-      let waitingPid: number | undefined;
-      await waitUntil(async () => {
-        waitingPid = await withAdminClient(async (admin) => {
-          const waiting = await admin.query<{ pid: number }>(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
-            [applicationName],
-          );
-          return waiting.rows[0]?.pid;
-        });
-        return waitingPid !== undefined;
-      }, 5_000, "the append to wait for the head lock");
-      await withAdminClient((admin) => admin.query("SELECT pg_terminate_backend($1)", [waitingPid]));
-      await holder.query("ROLLBACK");
-      return append;
+suite(
+  `recovery after the server drops the store's connections${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`,
+  () => {
+    const opened: OpenedStore[] = [];
+    const subscriptions: Subscription[] = [];
+    afterEach(async () => {
+      await Promise.all(subscriptions.splice(0).map((s) => s.close()));
+      await Promise.all(opened.splice(0).map((o) => o.cleanup()));
     });
-    expect(pending._unsafeUnwrap().nextRevision).toBe(1n);
-    expect((await store.readStream(stream))._unsafeUnwrap().events.map((e) => e.revision)).toEqual([0n, 1n]);
-  });
 
-  it("LISTEN reconnects: a subscriber that never polls still hears another instance's appends after its connections were killed", async () => {
-    const applicationName = `sl-listen-${randomUUID().slice(0, 8)}`;
-    const writer = await openTestStore();
-    opened.push(writer);
-    const reader = await openTestStore({ schema: writer.schema, applicationName, pollIntervalMs: 600_000 });
-    opened.push(reader);
-    const received: RecordedEvent[] = [];
-    subscriptions.push(reader.store.subscribe({}, (e) => void received.push(e)));
-    await waitUntil(() => listening(applicationName), 5_000, "the LISTEN connection");
-    (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
-    await waitUntil(() => received.length === 1, 5_000, "the first event");
+    it("the next append after pg_terminate_backend succeeds, and a subscriber keeps going", async () => {
+      const applicationName = `sl-recovery-${randomUUID().slice(0, 8)}`;
+      const backgroundErrors: unknown[] = [];
+      const fixture = await openTestStore({
+        applicationName,
+        onBackgroundError: (error) => backgroundErrors.push(error),
+      });
+      opened.push(fixture);
+      const { store } = fixture;
+      const stream = `payment-${randomUUID()}`;
+      const received: RecordedEvent[] = [];
+      subscriptions.push(store.subscribe({}, (e) => void received.push(e)));
+      // Several pooled connections, all idle afterwards.
+      await Promise.all(
+        Array.from({ length: 4 }, () => store.appendToStream(`warm-${randomUUID()}`, [newEvent()], "no_stream")),
+      );
+      (await store.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();
+      await waitUntil(() => received.length === 5, 5_000, "5 events before the outage");
 
-    expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(1);
-    await waitUntil(async () => !(await listening(applicationName)), 5_000, "the LISTEN connection to go");
-    await waitUntil(() => listening(applicationName), 10_000, "the LISTEN connection to come back");
+      expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(2);
 
-    (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
-    await waitUntil(() => received.length === 2, 5_000, "the event announced after the reconnect");
-  });
-});
+      const after = (await store.appendToStream(stream, [newEvent()], 0n))._unsafeUnwrap();
+      expect(after.nextRevision).toBe(1n);
+      await waitUntil(() => received.length === 6, 10_000, "the event appended after the outage");
+      expect(received[5]?.position).toBe(after.position);
+      expect((await store.readStream(stream))._unsafeUnwrap().events).toHaveLength(2);
+      expect(backgroundErrors.length).toBeGreaterThan(0);
+    });
+
+    it("an append whose connection is killed mid-statement is retried on a fresh connection and succeeds", async () => {
+      const applicationName = `sl-midcall-${randomUUID().slice(0, 8)}`;
+      const fixture = await openTestStore({ applicationName });
+      opened.push(fixture);
+      const { store, schema } = fixture;
+      const stream = `payment-${randomUUID()}`;
+      (await store.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();
+
+      const pending = await withAdminClient(async (holder) => {
+        // Hold the global head so the store's append waits inside its statement.
+        await holder.query("BEGIN");
+        await holder.query(`UPDATE "${schema}".global_head SET position = position`);
+        const append = store.appendToStream(stream, [newEvent()], 0n);
+        let waitingPid: number | undefined;
+        await waitUntil(
+          async () => {
+            waitingPid = await withAdminClient(async (admin) => {
+              const waiting = await admin.query<{ pid: number }>(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                [applicationName],
+              );
+              return waiting.rows[0]?.pid;
+            });
+            return waitingPid !== undefined;
+          },
+          5_000,
+          "the append to wait for the head lock",
+        );
+        await withAdminClient((admin) => admin.query("SELECT pg_terminate_backend($1)", [waitingPid]));
+        await holder.query("ROLLBACK");
+        return append;
+      });
+      expect(pending._unsafeUnwrap().nextRevision).toBe(1n);
+      expect((await store.readStream(stream))._unsafeUnwrap().events.map((e) => e.revision)).toEqual([0n, 1n]);
+    });
+
+    it("LISTEN reconnects: a subscriber that never polls still hears another instance's appends after its connections were killed", async () => {
+      const applicationName = `sl-listen-${randomUUID().slice(0, 8)}`;
+      const writer = await openTestStore();
+      opened.push(writer);
+      const reader = await openTestStore({ schema: writer.schema, applicationName, pollIntervalMs: 600_000 });
+      opened.push(reader);
+      const received: RecordedEvent[] = [];
+      subscriptions.push(reader.store.subscribe({}, (e) => void received.push(e)));
+      await waitUntil(() => listening(applicationName), 5_000, "the LISTEN connection");
+      (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
+      await waitUntil(() => received.length === 1, 5_000, "the first event");
+
+      expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(1);
+      await waitUntil(async () => !(await listening(applicationName)), 5_000, "the LISTEN connection to go");
+      await waitUntil(() => listening(applicationName), 10_000, "the LISTEN connection to come back");
+
+      (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
+      await waitUntil(() => received.length === 2, 5_000, "the event announced after the reconnect");
+    });
+  },
+);

@@ -6,7 +6,12 @@ import { collect, waitUntil } from "@starledger/core/testing";
 
 const suite = skipReason === undefined ? describe : describe.skip;
 
-const newEvent = (data: Record<string, unknown> = {}): NewEvent => ({ id: randomUUID(), type: "Shared", data, metadata: { schemaVersion: 1 } });
+const newEvent = (data: Record<string, unknown> = {}): NewEvent => ({
+  id: randomUUID(),
+  type: "Shared",
+  data,
+  metadata: { schemaVersion: 1 },
+});
 
 suite(`two store instances on one schema${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
   const opened: OpenedStore[] = [];
@@ -35,7 +40,10 @@ suite(`two store instances on one schema${skipReason === undefined ? "" : ` (ski
     const winnersByStore = [0, 0];
     for (let round = 0; round < rounds; round++) {
       const attempts = stores.flatMap((store, s) =>
-        Array.from({ length: writersPerStore }, async () => ({ s, result: await store.appendToStream(stream, [newEvent({ round })], BigInt(round)) })),
+        Array.from({ length: writersPerStore }, async () => ({
+          s,
+          result: await store.appendToStream(stream, [newEvent({ round })], BigInt(round)),
+        })),
       );
       const results = await Promise.all(attempts);
       const winners = results.filter((r) => r.result.isOk());
@@ -48,7 +56,8 @@ suite(`two store instances on one schema${skipReason === undefined ? "" : ` (ski
     // Independent streams from both instances, interleaved.
     await Promise.all(
       stores.map(async (store, s) => {
-        for (let i = 0; i < 20; i++) (await store.appendToStream(`side-${s}-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
+        for (let i = 0; i < 20; i++)
+          (await store.appendToStream(`side-${s}-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
       }),
     );
 
@@ -70,7 +79,9 @@ suite(`two store instances on one schema${skipReason === undefined ? "" : ` (ski
     opened.push(second);
     const streams = Array.from({ length: 40 }, () => `payment-${randomUUID()}`);
     const results = await Promise.all(
-      [first.store, second.store].flatMap((store) => streams.map((stream) => store.appendToStream(stream, [newEvent()], "any"))),
+      [first.store, second.store].flatMap((store) =>
+        streams.map((stream) => store.appendToStream(stream, [newEvent()], "any")),
+      ),
     );
     for (const r of results) expect(r.isOk()).toBe(true);
     for (const stream of streams) {

@@ -52,7 +52,9 @@ export class AppendWriter {
   readonly writeBatch: (batch: readonly PendingAppend[], recordedAtMs: number) => AppendOutcome[];
 
   constructor(db: Database) {
-    this.findById = db.prepare<[string]>("SELECT stream, revision, position FROM events WHERE id = ?").safeIntegers(true);
+    this.findById = db
+      .prepare<[string]>("SELECT stream, revision, position FROM events WHERE id = ?")
+      .safeIntegers(true);
     this.lastRevision = db
       .prepare<[string], bigint | null>("SELECT MAX(revision) FROM events WHERE stream = ?")
       .pluck()
@@ -95,17 +97,26 @@ export class AppendWriter {
       },
       stream,
     );
-    if (replay.kind === "conflict") return { ok: false, error: { type: "DuplicateEventId", stream, eventId: replay.eventId } };
+    if (replay.kind === "conflict")
+      return { ok: false, error: { type: "DuplicateEventId", stream, eventId: replay.eventId } };
     if (replay.kind === "replay") {
       const last = hits.get(events[events.length - 1]?.id ?? "");
       assert(last !== undefined, "a replayed append has its last event");
-      return { ok: true, value: { nextRevision: last.revision, position: last.position, alreadyRecorded: true }, wrote: false };
+      return {
+        ok: true,
+        value: { nextRevision: last.revision, position: last.position, alreadyRecorded: true },
+        wrote: false,
+      };
     }
     const actual = this.lastRevision.get(stream) ?? undefined;
     if (!revisionMatches(expectedRevision, actual)) {
-      return { ok: false, error: { type: "ConcurrencyError", stream, expected: expectedRevision, actual: actual ?? "no_stream" } };
+      return {
+        ok: false,
+        error: { type: "ConcurrencyError", stream, expected: expectedRevision, actual: actual ?? "no_stream" },
+      };
     }
-    if (events.length === 0) return { ok: true, value: { nextRevision: actual ?? -1n, position: this.headPosition() }, wrote: false };
+    if (events.length === 0)
+      return { ok: true, value: { nextRevision: actual ?? -1n, position: this.headPosition() }, wrote: false };
     let revision = actual ?? -1n;
     let position = 0n;
     for (const [index, event] of events.entries()) {

@@ -35,19 +35,23 @@ export const parseEventRow = (row: unknown): ParsedRow => {
   // the driver. Positions and revisions are checked to be safe integers, then widened to bigint once here.
   if (!Array.isArray(row) || row.length !== 8) return corruptRow(row, "not a row of 8 columns");
   const [position, id, stream, revision, type, data, metadata, recordedAtMs] = row as unknown[];
-  if (typeof position !== "number" || !Number.isSafeInteger(position) || position <= 0) return corruptRow(row, "position must be a positive integer");
+  if (typeof position !== "number" || !Number.isSafeInteger(position) || position <= 0)
+    return corruptRow(row, "position must be a positive integer");
   if (typeof id !== "string" || id === "") return corruptRow(row, "id must be a non-empty string");
   if (typeof stream !== "string") return corruptRow(row, "stream must be a string");
-  if (typeof revision !== "number" || !Number.isSafeInteger(revision) || revision < 0) return corruptRow(row, "revision must be a non-negative integer");
+  if (typeof revision !== "number" || !Number.isSafeInteger(revision) || revision < 0)
+    return corruptRow(row, "revision must be a non-negative integer");
   if (typeof type !== "string" || type === "") return corruptRow(row, "type must be a non-empty string");
-  if (typeof recordedAtMs !== "number" || !Number.isSafeInteger(recordedAtMs)) return corruptRow(row, "recorded_at must be integer milliseconds");
+  if (typeof recordedAtMs !== "number" || !Number.isSafeInteger(recordedAtMs))
+    return corruptRow(row, "recorded_at must be integer milliseconds");
   const recordedAt = new Date(recordedAtMs);
   if (Number.isNaN(recordedAt.getTime())) return corruptRow(row, "recorded_at is not a date");
   const parsedData = parseJsonObject(data);
   if (typeof parsedData === "string") return corruptRow(row, `data ${parsedData}`);
   const parsedMetadata = parseJsonObject(metadata);
   if (typeof parsedMetadata === "string") return corruptRow(row, `metadata ${parsedMetadata}`);
-  if (!Number.isInteger(parsedMetadata.schemaVersion)) return corruptRow(row, "metadata: schemaVersion must be an integer");
+  if (!Number.isInteger(parsedMetadata.schemaVersion))
+    return corruptRow(row, "metadata: schemaVersion must be an integer");
   return {
     ok: true,
     event: {

@@ -20,7 +20,13 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "@starledger/core";
-import { AppendViolatedConstraint, AppendWriter, type AppendOutcome, type EventText, type PendingAppend } from "./append-writer.js";
+import {
+  AppendViolatedConstraint,
+  AppendWriter,
+  type AppendOutcome,
+  type EventText,
+  type PendingAppend,
+} from "./append-writer.js";
 import { eventColumns, parseEventRow } from "./event-row.js";
 import { migrate } from "./schema-migrations.js";
 import { sqliteUnavailable } from "./sqlite-errors.js";
@@ -96,7 +102,13 @@ export class SqliteEventStore implements EventStore {
   private readonly queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
-  private readonly counters = { transactions: 0, appendsCommitted: 0, appendsRejected: 0, appendsUnavailable: 0, largestBatch: 0 };
+  private readonly counters = {
+    transactions: 0,
+    appendsCommitted: 0,
+    appendsRejected: 0,
+    appendsUnavailable: 0,
+    largestBatch: 0,
+  };
 
   /** Use openSqliteEventStore. */
   constructor(private readonly settings: Settings) {
@@ -153,7 +165,9 @@ export class SqliteEventStore implements EventStore {
   ): Promise<Result<AppendResult, StoreError>> {
     if (this.closing !== undefined) return Promise.resolve(this.unavailable("the sqlite store is closed"));
     if (this.queue.length >= this.settings.maxQueuedAppends) {
-      return Promise.resolve(this.unavailable(`the sqlite append queue is full (${this.settings.maxQueuedAppends} appends)`));
+      return Promise.resolve(
+        this.unavailable(`the sqlite append queue is full (${this.settings.maxQueuedAppends} appends)`),
+      );
     }
     const seen = new Set<string>();
     for (const event of events) {
@@ -188,7 +202,9 @@ export class SqliteEventStore implements EventStore {
     const limit = options.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(options.limit));
     const after = options.after ?? 0n;
     const pageSize = this.settings.readPageSizeEvents;
-    return { [Symbol.asyncIterator]: () => new PagedEvents((from, size) => this.readPage(from, size), after, limit, pageSize) };
+    return {
+      [Symbol.asyncIterator]: () => new PagedEvents((from, size) => this.readPage(from, size), after, limit, pageSize),
+    };
   }
 
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
@@ -321,7 +337,10 @@ const constraintOutcome = (append: PendingAppend, cause: unknown): AppendOutcome
     return { ok: false, error: { type: "ConcurrencyError", stream: append.stream, expected: append.expectedRevision } };
   }
   if (message.includes("events.id")) {
-    return { ok: false, error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" } };
+    return {
+      ok: false,
+      error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" },
+    };
   }
   return { ok: false, error: sqliteUnavailable("append", cause) };
 };

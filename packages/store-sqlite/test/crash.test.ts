@@ -63,49 +63,61 @@ describe("crash safety", () => {
     await cleanup();
   });
 
-  it.each(killAfterReportedAppends)("after SIGKILL once %i appends returned, every returned append is on disk and every append is whole", async (killAfter) => {
-    const reported = await appendThenKill(path, killAfter);
-    const store = openSqliteEventStore({ path });
-    try {
-      const all: RecordedEvent[] = [];
-      for await (const event of store.readAll()) all.push(event);
-      const byId = new Map(all.map((event) => [event.id, event]));
+  it.each(killAfterReportedAppends)(
+    "after SIGKILL once %i appends returned, every returned append is on disk and every append is whole",
+    async (killAfter) => {
+      const reported = await appendThenKill(path, killAfter);
+      const store = openSqliteEventStore({ path });
+      try {
+        const all: RecordedEvent[] = [];
+        for await (const event of store.readAll()) all.push(event);
+        const byId = new Map(all.map((event) => [event.id, event]));
 
-      for (const append of reported) {
-        const last = BigInt(append.nextRevision);
-        append.ids.forEach((id, index) => {
-          const event = byId.get(id);
-          expect(event, `reported event ${id}`).toBeDefined();
-          expect(event?.stream).toBe(append.stream);
-          expect(event?.revision).toBe(last - BigInt(append.ids.length - 1 - index));
-        });
-        expect(byId.get(append.ids[append.ids.length - 1] ?? "")?.position).toBe(BigInt(append.position));
-      }
-
-      for (let i = 1; i < all.length; i++) expect((all[i]?.position ?? 0n) > (all[i - 1]?.position ?? 0n)).toBe(true);
-      const streams = new Map<string, RecordedEvent[]>();
-      for (const event of all) streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
-      for (const [stream, events] of streams) {
-        expect(events.map((e) => e.revision), stream).toEqual(events.map((_, i) => BigInt(i)));
-        const appends = new Map<number, number[]>();
-        for (const { data } of events) {
-          const key = Number(data.append);
-          appends.set(key, [...(appends.get(key) ?? []), Number(data.index)]);
+        for (const append of reported) {
+          const last = BigInt(append.nextRevision);
+          append.ids.forEach((id, index) => {
+            const event = byId.get(id);
+            expect(event, `reported event ${id}`).toBeDefined();
+            expect(event?.stream).toBe(append.stream);
+            expect(event?.revision).toBe(last - BigInt(append.ids.length - 1 - index));
+          });
+          expect(byId.get(append.ids[append.ids.length - 1] ?? "")?.position).toBe(BigInt(append.position));
         }
-        // All or nothing: each append that reached the file is there with all its events, and appends are contiguous.
-        expect([...appends.keys()]).toEqual([...appends.keys()].map((_, i) => i));
-        for (const [append, indexes] of appends) {
-          expect(indexes, `${stream} append ${append}`).toEqual(Array.from({ length: 1 + (append % 3) }, (_, i) => i));
-        }
-      }
 
-      const [firstStream, events] = [...streams][0] ?? ["", []];
-      const tail = events[events.length - 1];
-      expect(tail).toBeDefined();
-      const next = await store.appendToStream(firstStream, [{ id: crypto.randomUUID(), type: "AfterCrash", data: {}, metadata: { schemaVersion: 1 } }], tail?.revision ?? 0n);
-      expect(next._unsafeUnwrap().nextRevision).toBe((tail?.revision ?? 0n) + 1n);
-    } finally {
-      await store.close();
-    }
-  });
+        for (let i = 1; i < all.length; i++) expect((all[i]?.position ?? 0n) > (all[i - 1]?.position ?? 0n)).toBe(true);
+        const streams = new Map<string, RecordedEvent[]>();
+        for (const event of all) streams.set(event.stream, [...(streams.get(event.stream) ?? []), event]);
+        for (const [stream, events] of streams) {
+          expect(
+            events.map((e) => e.revision),
+            stream,
+          ).toEqual(events.map((_, i) => BigInt(i)));
+          const appends = new Map<number, number[]>();
+          for (const { data } of events) {
+            const key = Number(data.append);
+            appends.set(key, [...(appends.get(key) ?? []), Number(data.index)]);
+          }
+          // All or nothing: each append that reached the file is there with all its events, and appends are contiguous.
+          expect([...appends.keys()]).toEqual([...appends.keys()].map((_, i) => i));
+          for (const [append, indexes] of appends) {
+            expect(indexes, `${stream} append ${append}`).toEqual(
+              Array.from({ length: 1 + (append % 3) }, (_, i) => i),
+            );
+          }
+        }
+
+        const [firstStream, events] = [...streams][0] ?? ["", []];
+        const tail = events[events.length - 1];
+        expect(tail).toBeDefined();
+        const next = await store.appendToStream(
+          firstStream,
+          [{ id: crypto.randomUUID(), type: "AfterCrash", data: {}, metadata: { schemaVersion: 1 } }],
+          tail?.revision ?? 0n,
+        );
+        expect(next._unsafeUnwrap().nextRevision).toBe((tail?.revision ?? 0n) + 1n);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 });

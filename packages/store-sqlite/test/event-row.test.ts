@@ -12,7 +12,16 @@ const good = {
   recorded_at: Date.parse("2026-11-26T10:00:00.000Z"),
 };
 /** A row as the driver returns it in raw mode: the columns in eventColumns order. */
-const asRow = (r: Record<string, unknown>): unknown[] => [r.position, r.id, r.stream, r.revision, r.type, r.data, r.metadata, r.recorded_at];
+const asRow = (r: Record<string, unknown>): unknown[] => [
+  r.position,
+  r.id,
+  r.stream,
+  r.revision,
+  r.type,
+  r.data,
+  r.metadata,
+  r.recorded_at,
+];
 
 describe("reading an event row back", () => {
   it("refuses something that is not a row of 8 columns", () => {
@@ -24,7 +33,16 @@ describe("reading an event row back", () => {
     const parsed = parseEventRow(asRow(good));
     expect(parsed).toEqual({
       ok: true,
-      event: { id: good.id, type: "PaymentCreated", data: { a: 1 }, metadata: { schemaVersion: 1, hash: "h" }, stream: "payment-x", revision: 0n, position: 7n, recordedAt: new Date(good.recorded_at) },
+      event: {
+        id: good.id,
+        type: "PaymentCreated",
+        data: { a: 1 },
+        metadata: { schemaVersion: 1, hash: "h" },
+        stream: "payment-x",
+        revision: 0n,
+        position: 7n,
+        recordedAt: new Date(good.recorded_at),
+      },
     });
   });
 
@@ -39,7 +57,11 @@ describe("reading an event row back", () => {
     ["data that is not JSON", { data: "not json" }, "data is not JSON"],
     ["data that is an array", { data: "[1]" }, "data must be a JSON object"],
     ["metadata without a schema version", { metadata: '{"hash":"h"}' }, "schemaVersion"],
-    ["a recorded_at that is text (the schema before version 2)", { recorded_at: "2026-11-26T10:00:00.000Z" }, "recorded_at"],
+    [
+      "a recorded_at that is text (the schema before version 2)",
+      { recorded_at: "2026-11-26T10:00:00.000Z" },
+      "recorded_at",
+    ],
     ["a recorded_at with a fraction of a millisecond", { recorded_at: 1.5 }, "recorded_at"],
     ["a recorded_at beyond what a Date holds", { recorded_at: 8.64e15 + 1 }, "recorded_at is not a date"],
   ];

@@ -46,7 +46,12 @@ describe("group commit", () => {
     ]);
     expect(store.stats().transactions).toBe(1);
     expect(winner._unsafeUnwrap().nextRevision).toBe(0n);
-    expect(loser._unsafeUnwrapErr()).toEqual({ type: "ConcurrencyError", stream: "payment-a", expected: "no_stream", actual: 0n });
+    expect(loser._unsafeUnwrapErr()).toEqual({
+      type: "ConcurrencyError",
+      stream: "payment-a",
+      expected: "no_stream",
+      actual: 0n,
+    });
     expect(other._unsafeUnwrap().nextRevision).toBe(0n);
     expect(duplicate._unsafeUnwrapErr()).toEqual({ type: "DuplicateEventId", stream: "payment-c", eventId: first.id });
     expect((await store.readStream("payment-a"))._unsafeUnwrap().events.map((e) => e.type)).toEqual(["First"]);
@@ -135,7 +140,9 @@ describe("group commit", () => {
 
   it("appends still queued when close is called are committed before the file closes", async () => {
     open();
-    const pending = Array.from({ length: 10 }, (_, i) => store.appendToStream(`payment-${i}`, [newEvent()], "no_stream"));
+    const pending = Array.from({ length: 10 }, (_, i) =>
+      store.appendToStream(`payment-${i}`, [newEvent()], "no_stream"),
+    );
     await store.close();
     expect((await Promise.all(pending)).every((r) => r.isOk())).toBe(true);
     store = open();

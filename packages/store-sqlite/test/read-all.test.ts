@@ -24,7 +24,14 @@ describe("readAll", () => {
     const all = await collect(store.readAll());
     expect(all.map((e) => e.revision)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i)));
     const middle = all[2]?.position ?? 0n;
-    expect((await collect(store.readAll({ after: middle, limit: 6 }))).map((e) => e.revision)).toEqual([3n, 4n, 5n, 6n, 7n, 8n]);
+    expect((await collect(store.readAll({ after: middle, limit: 6 }))).map((e) => e.revision)).toEqual([
+      3n,
+      4n,
+      5n,
+      6n,
+      7n,
+      8n,
+    ]);
   });
 
   it("ends cleanly when the last page is exactly full, and after an early break", async () => {
@@ -51,7 +58,8 @@ describe("readAll", () => {
     let appendedAt: number | undefined;
     let read = 0;
     for await (const _ of store.readAll({ limit: 10 })) {
-      if (read++ === 0) void store.appendToStream("payment-other", [newEvent()], "no_stream").then(() => (appendedAt = read));
+      if (read++ === 0)
+        void store.appendToStream("payment-other", [newEvent()], "no_stream").then(() => (appendedAt = read));
     }
     expect(appendedAt).toBeDefined();
     expect(appendedAt).toBeLessThan(10);

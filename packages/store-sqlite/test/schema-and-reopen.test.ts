@@ -52,7 +52,10 @@ describe("schema and reopening", () => {
       [events[1]?.id, "B", { n: 2 }, 1n],
     ]);
     expect((await again.headPosition())._unsafeUnwrap()).toBe(appended.position);
-    expect((await again.appendToStream("payment-keep", events, "no_stream"))._unsafeUnwrap()).toEqual({ ...appended, alreadyRecorded: true });
+    expect((await again.appendToStream("payment-keep", events, "no_stream"))._unsafeUnwrap()).toEqual({
+      ...appended,
+      alreadyRecorded: true,
+    });
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT COUNT(*) FROM schema_migrations").pluck().get()).toBe(latestSchemaVersion);
     db.close();
@@ -70,18 +73,26 @@ describe("schema and reopening", () => {
     /** Writes a version 1 file by hand: its table, its migration record and `rows`, with the sequence at `seq`. */
     const writeVersion1 = (rows: readonly { position: number; recordedAt: string }[], seq: number): void => {
       const db = new Database(path);
-      db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+      db.exec(
+        `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`,
+      );
       db.exec(migrations[0]?.sql ?? "");
       db.prepare("INSERT INTO schema_migrations VALUES (1, 'events table', '2025-01-01T00:00:00.000Z')").run();
-      const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, 'PaymentCreated', '{\"n\":1}', '{\"schemaVersion\":1}', ?)");
-      for (const [index, row] of rows.entries()) insert.run(row.position, `id-${row.position}`, "payment-old", index, row.recordedAt);
+      const insert = db.prepare(
+        "INSERT INTO events VALUES (?, ?, ?, ?, 'PaymentCreated', '{\"n\":1}', '{\"schemaVersion\":1}', ?)",
+      );
+      for (const [index, row] of rows.entries())
+        insert.run(row.position, `id-${row.position}`, "payment-old", index, row.recordedAt);
       db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'").run(seq);
       db.close();
     };
 
     it("is migrated on open: same rows and positions, the same instants, and no position ever reused", async () => {
       const times = ["2025-01-01T00:00:00.000Z", "2025-06-30T23:59:59.999Z", "2026-11-26T10:00:00.123Z"];
-      writeVersion1(times.map((recordedAt, index) => ({ position: index + 1, recordedAt })), 40);
+      writeVersion1(
+        times.map((recordedAt, index) => ({ position: index + 1, recordedAt })),
+        40,
+      );
       const store = open();
       const read = (await store.readStream("payment-old"))._unsafeUnwrap();
       expect(read.events.map((e) => [e.position, e.id, e.revision, e.recordedAt.toISOString()])).toEqual(
@@ -107,7 +118,10 @@ describe("schema and reopening", () => {
       expect(() => openSqliteEventStore({ path })).toThrow(/NOT NULL constraint failed: events_v2.recorded_at/);
       const db = new Database(path, { readonly: true });
       expect(db.prepare("SELECT MAX(version) FROM schema_migrations").pluck().get()).toBe(1);
-      expect(db.prepare("SELECT recorded_at FROM events ORDER BY position").pluck().all()).toEqual(["2025-01-01T00:00:00.000Z", "yesterday"]);
+      expect(db.prepare("SELECT recorded_at FROM events ORDER BY position").pluck().all()).toEqual([
+        "2025-01-01T00:00:00.000Z",
+        "yesterday",
+      ]);
       db.close();
     });
   });
@@ -147,7 +161,9 @@ describe("schema and reopening", () => {
     await subscription.close();
     expect(received.map((e) => e.id)).toEqual(events.map((e) => e.id));
     // And the reader's own appends check revisions against what the writer committed.
-    expect((await reader.appendToStream("payment-shared", [newEvent()], 1n))._unsafeUnwrapErr().type).toBe("ConcurrencyError");
+    expect((await reader.appendToStream("payment-shared", [newEvent()], 1n))._unsafeUnwrapErr().type).toBe(
+      "ConcurrencyError",
+    );
     expect((await reader.appendToStream("payment-shared", [newEvent()], 2n))._unsafeUnwrap().nextRevision).toBe(3n);
   });
 });

@@ -29,7 +29,10 @@ describe("when SQLite cannot answer", () => {
     other.exec("BEGIN EXCLUSIVE");
     const events = [newEvent(), newEvent()];
     const blocked = await store.appendToStream("payment-lock", events, 0n);
-    expect(blocked._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable", message: expect.stringContaining("SQLITE_BUSY") as unknown });
+    expect(blocked._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+      message: expect.stringContaining("SQLITE_BUSY") as unknown,
+    });
     expect((await store.readStream("payment-lock"))._unsafeUnwrap().events).toHaveLength(1);
     other.exec("ROLLBACK");
     expect((await store.appendToStream("payment-lock", events, 0n))._unsafeUnwrap().nextRevision).toBe(2n);
@@ -44,7 +47,10 @@ describe("when SQLite cannot answer", () => {
     expect((await store.headPosition())._unsafeUnwrapErr().type).toBe("StoreUnavailable");
     await expect(collect(store.readAll())).rejects.toBeInstanceOf(StoreUnavailableError);
     const appended = await store.appendToStream("payment-gone", [newEvent()], 0n);
-    expect(appended._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable", message: expect.stringContaining("no such table") as unknown });
+    expect(appended._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+      message: expect.stringContaining("no such table") as unknown,
+    });
   });
 
   it("a corrupt row read back answers StoreUnavailable naming its position", async () => {
@@ -52,14 +58,19 @@ describe("when SQLite cannot answer", () => {
     other = new Database(path);
     other.prepare("UPDATE events SET data = 'not json' WHERE position = ?").run(appended.position);
     const read = await store.readStream("payment-bad");
-    expect(read._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable", message: expect.stringContaining(`position ${appended.position}`) as unknown });
+    expect(read._unsafeUnwrapErr()).toMatchObject({
+      type: "StoreUnavailable",
+      message: expect.stringContaining(`position ${appended.position}`) as unknown,
+    });
     await expect(collect(store.readAll())).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
   it("a closed store answers StoreUnavailable and closing again is harmless", async () => {
     await store.close();
     await store.close();
-    expect((await store.appendToStream("payment-closed", [newEvent()], "no_stream"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
+    expect((await store.appendToStream("payment-closed", [newEvent()], "no_stream"))._unsafeUnwrapErr().type).toBe(
+      "StoreUnavailable",
+    );
     expect((await store.readStream("payment-closed"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
     expect((await store.headPosition())._unsafeUnwrapErr().type).toBe("StoreUnavailable");
     await expect(collect(store.readAll())).rejects.toBeInstanceOf(StoreUnavailableError);

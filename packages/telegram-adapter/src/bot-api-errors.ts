@@ -46,7 +46,12 @@ export type BotApiError =
   | { readonly type: "Timeout"; readonly method: BotApiMethod; readonly timeoutMs: number; readonly message: string }
   | { readonly type: "NetworkError"; readonly method: BotApiMethod; readonly message: string }
   /** An answer that is not the Bot API's JSON envelope, or whose result has an unexpected shape. */
-  | { readonly type: "BadResponse"; readonly method: BotApiMethod; readonly httpStatus: number | undefined; readonly message: string };
+  | {
+      readonly type: "BadResponse";
+      readonly method: BotApiMethod;
+      readonly httpStatus: number | undefined;
+      readonly message: string;
+    };
 
 export const telegramError = (
   method: BotApiMethod,

@@ -29,7 +29,12 @@ export type StarsInvoice = {
 };
 
 /** A Stars invoice for one package: the one price is labelled with the title. */
-export const starsInvoice = (input: { title: string; description: string; payload: string; starsAmount: number }): StarsInvoice => ({
+export const starsInvoice = (input: {
+  title: string;
+  description: string;
+  payload: string;
+  starsAmount: number;
+}): StarsInvoice => ({
   title: input.title,
   description: input.description,
   payload: input.payload,
@@ -136,9 +141,19 @@ const InvoiceSchema = z.object({
   }),
   currency: z.literal(starsCurrency, { error: () => `currency must be "${starsCurrency}" for Telegram Stars` }),
   prices: z
-    .array(z.object({ label: z.string().min(1).max(invoiceTitleLengthMax * 4), amount: z.number().int().positive() }))
+    .array(
+      z.object({
+        label: z
+          .string()
+          .min(1)
+          .max(invoiceTitleLengthMax * 4),
+        amount: z.number().int().positive(),
+      }),
+    )
     .length(1, { message: "prices must contain exactly one item for Telegram Stars" }),
-  providerToken: z.literal("", { error: () => "provider_token must be empty (or omitted) for Telegram Stars" }).optional(),
+  providerToken: z
+    .literal("", { error: () => "provider_token must be empty (or omitted) for Telegram Stars" })
+    .optional(),
   photoUrl: z.url().optional(),
 });
 
@@ -148,7 +163,9 @@ const AnswerPreCheckoutSchema = z
     ok: z.boolean(),
     errorMessage: z.string().min(1).max(255).optional(),
   })
-  .refine((answer) => answer.ok || answer.errorMessage !== undefined, { message: "errorMessage is required when ok is false" });
+  .refine((answer) => answer.ok || answer.errorMessage !== undefined, {
+    message: "errorMessage is required when ok is false",
+  });
 
 const RefundSchema = z.object({
   userId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -179,9 +196,11 @@ const WirePartner = z
     user: z.object({ id: z.number().int() }).optional(),
     invoice_payload: z.string().optional(),
   })
-  .transform(
-    (partner): TransactionPartner => ({ type: partner.type, userId: partner.user?.id, invoicePayload: partner.invoice_payload }),
-  );
+  .transform((partner): TransactionPartner => ({
+    type: partner.type,
+    userId: partner.user?.id,
+    invoicePayload: partner.invoice_payload,
+  }));
 
 const WireTransaction = z
   .object({
@@ -192,16 +211,14 @@ const WireTransaction = z
     source: WirePartner.optional(),
     receiver: WirePartner.optional(),
   })
-  .transform(
-    (t): StarTransaction => ({
-      id: t.id,
-      starsAmount: t.amount,
-      nanostarAmount: t.nanostar_amount ?? 0,
-      date: new Date(t.date * 1000),
-      source: t.source,
-      receiver: t.receiver,
-    }),
-  );
+  .transform((t): StarTransaction => ({
+    id: t.id,
+    starsAmount: t.amount,
+    nanostarAmount: t.nanostar_amount ?? 0,
+    date: new Date(t.date * 1000),
+    source: t.source,
+    receiver: t.receiver,
+  }));
 
 const results = {
   link: z.string().min(1),
@@ -221,18 +238,16 @@ const results = {
       max_connections: z.number().int().optional(),
       allowed_updates: z.array(z.string()).optional(),
     })
-    .transform(
-      (w): WebhookInfo => ({
-        url: w.url,
-        hasCustomCertificate: w.has_custom_certificate,
-        pendingUpdateCount: w.pending_update_count,
-        ipAddress: w.ip_address,
-        lastErrorDate: w.last_error_date === undefined ? undefined : new Date(w.last_error_date * 1000),
-        lastErrorMessage: w.last_error_message,
-        maxConnections: w.max_connections,
-        allowedUpdates: w.allowed_updates,
-      }),
-    ),
+    .transform((w): WebhookInfo => ({
+      url: w.url,
+      hasCustomCertificate: w.has_custom_certificate,
+      pendingUpdateCount: w.pending_update_count,
+      ipAddress: w.ip_address,
+      lastErrorDate: w.last_error_date === undefined ? undefined : new Date(w.last_error_date * 1000),
+      lastErrorMessage: w.last_error_message,
+      maxConnections: w.max_connections,
+      allowedUpdates: w.allowed_updates,
+    })),
 };
 
 const invalidRequest = (method: BotApiMethod, error: z.ZodError): BotApiError => ({
@@ -260,18 +275,27 @@ export const buildBotApi = (mode: "REAL" | "MOCK", transport: BotApiTransport): 
         type: "BadResponse",
         method,
         httpStatus: undefined,
-        message: `${method}: unexpected result: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ")}`.slice(0, 500),
+        message: `${method}: unexpected result: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ")}`.slice(
+          0,
+          500,
+        ),
       });
     }
     return ok(parsed.data);
   };
 
-  const validated = <S extends z.ZodType>(method: BotApiMethod, schema: S, input: unknown): Result<z.output<S>, BotApiError> => {
+  const validated = <S extends z.ZodType>(
+    method: BotApiMethod,
+    schema: S,
+    input: unknown,
+  ): Result<z.output<S>, BotApiError> => {
     const parsed = schema.safeParse(input);
     return parsed.success ? ok(parsed.data) : err(invalidRequest(method, parsed.error));
   };
 
-  const getStarTransactions = async (params: GetStarTransactionsParams = {}): BotApiResult<readonly StarTransaction[]> => {
+  const getStarTransactions = async (
+    params: GetStarTransactionsParams = {},
+  ): BotApiResult<readonly StarTransaction[]> => {
     const page = validated("getStarTransactions", TransactionsPageSchema, params);
     if (page.isErr()) return err(page.error);
     return send(
@@ -310,7 +334,11 @@ export const buildBotApi = (mode: "REAL" | "MOCK", transport: BotApiTransport): 
       const v = checked.value;
       return send(
         "answerPreCheckoutQuery",
-        wire({ pre_checkout_query_id: v.preCheckoutQueryId, ok: v.ok, error_message: v.ok ? undefined : v.errorMessage }),
+        wire({
+          pre_checkout_query_id: v.preCheckoutQueryId,
+          ok: v.ok,
+          error_message: v.ok ? undefined : v.errorMessage,
+        }),
         results.true,
       );
     },

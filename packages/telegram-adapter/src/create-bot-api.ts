@@ -34,7 +34,9 @@ export const createBotApi = (options: BotApiOptions): BotApi => {
   if (options.mode === "MOCK") return createMockBotApi({ logger });
   const token = options.token;
   if (token === undefined || token === "") {
-    return buildBotApi("REAL", (method) => Promise.resolve(err({ type: "NotConfigured", method, message: notConfiguredMessage })));
+    return buildBotApi("REAL", (method) =>
+      Promise.resolve(err({ type: "NotConfigured", method, message: notConfiguredMessage })),
+    );
   }
   return buildBotApi(
     "REAL",

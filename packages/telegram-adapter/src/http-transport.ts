@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
-import { isTransientBotApiError, repeatSafeMethods, telegramError, type BotApiError, type BotApiMethod } from "./bot-api-errors.js";
+import {
+  isTransientBotApiError,
+  repeatSafeMethods,
+  telegramError,
+  type BotApiError,
+  type BotApiMethod,
+} from "./bot-api-errors.js";
 import type { BotApiTransport, WireParams } from "./bot-api.js";
 import { logDebug, type Logger } from "./logger.js";
 
@@ -103,20 +109,39 @@ export const httpTransport = (options: HttpTransportOptions): BotApiTransport =>
           message: `${method}: no answer from the Bot API within ${options.timeoutMs} ms`,
         });
       }
-      return err({ type: "NetworkError", method, message: scrub(`${method}: could not reach the Bot API: ${describeCause(error)}`) });
+      return err({
+        type: "NetworkError",
+        method,
+        message: scrub(`${method}: could not reach the Bot API: ${describeCause(error)}`),
+      });
     }
     if (text === undefined) {
-      return err({ type: "BadResponse", method, httpStatus: status, message: `${method}: answer larger than ${responseBytesMax} bytes` });
+      return err({
+        type: "BadResponse",
+        method,
+        httpStatus: status,
+        message: `${method}: answer larger than ${responseBytesMax} bytes`,
+      });
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return err({ type: "BadResponse", method, httpStatus: status, message: `${method}: HTTP ${status} with a body that is not JSON` });
+      return err({
+        type: "BadResponse",
+        method,
+        httpStatus: status,
+        message: `${method}: HTTP ${status} with a body that is not JSON`,
+      });
     }
     const envelope = Envelope.safeParse(json);
     if (!envelope.success) {
-      return err({ type: "BadResponse", method, httpStatus: status, message: `${method}: HTTP ${status} without the Bot API envelope` });
+      return err({
+        type: "BadResponse",
+        method,
+        httpStatus: status,
+        message: `${method}: HTTP ${status} without the Bot API envelope`,
+      });
     }
     if (envelope.data.ok) return ok(envelope.data.result);
     const { error_code: errorCode, description, parameters } = envelope.data;
@@ -128,14 +153,21 @@ export const httpTransport = (options: HttpTransportOptions): BotApiTransport =>
       const startedMs = Date.now();
       const answered = await attempt(method, params);
       const outcome = answered.isOk() ? "ok" : answered.error.type;
-      logDebug(options.logger, { method, attempt: retry + 1, durationMs: Date.now() - startedMs, outcome }, "Bot API call");
+      logDebug(
+        options.logger,
+        { method, attempt: retry + 1, durationMs: Date.now() - startedMs, outcome },
+        "Bot API call",
+      );
       if (answered.isOk() || retry >= options.maxRetries) return answered;
       const error = answered.error;
 
       if (error.type === "TelegramError" && error.errorCode === 429) {
         const waitMs = error.retryAfterSeconds === undefined ? backoffMs(retry) : error.retryAfterSeconds * 1000;
         if (waitMs > options.maxRetryAfterMs) return answered;
-        options.logger.warn({ method, retryAfterSeconds: error.retryAfterSeconds, waitMs, attempt: retry + 1 }, "Bot API rate limit; waiting before retrying");
+        options.logger.warn(
+          { method, retryAfterSeconds: error.retryAfterSeconds, waitMs, attempt: retry + 1 },
+          "Bot API rate limit; waiting before retrying",
+        );
         await sleep(waitMs);
         continue;
       }

@@ -75,7 +75,13 @@ export {
   defaultTelegramApiRoot,
   responseBytesMax,
 } from "./http-transport.js";
-export { createMockBotApi, mockInvoiceLink, mockRecordedCallsMax, type BotApiCall, type MockBotApi } from "./mock-bot-api.js";
+export {
+  createMockBotApi,
+  mockInvoiceLink,
+  mockRecordedCallsMax,
+  type BotApiCall,
+  type MockBotApi,
+} from "./mock-bot-api.js";
 export { createBotApi, createBotApiFromConfig, notConfiguredMessage, type BotApiOptions } from "./create-bot-api.js";
 export {
   createRefundReactor,

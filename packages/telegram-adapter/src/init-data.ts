@@ -19,7 +19,8 @@ export type TelegramWebAppUser = {
 
 export type InitDataError = {
   readonly type: "InvalidInitData";
-  readonly reason: "malformed" | "missing_hash" | "bad_hash" | "expired" | "future_auth_date" | "missing_user" | "invalid_user";
+  readonly reason:
+    "malformed" | "missing_hash" | "bad_hash" | "expired" | "future_auth_date" | "missing_user" | "invalid_user";
   readonly message: string;
 };
 
@@ -36,17 +37,15 @@ const WebAppUserSchema = z
     is_premium: z.boolean().optional(),
     photo_url: z.string().max(2048).optional(),
   })
-  .transform(
-    (user): TelegramWebAppUser => ({
-      id: user.id,
-      firstName: user.first_name,
-      lastName: user.last_name,
-      username: user.username,
-      languageCode: user.language_code,
-      isPremium: user.is_premium,
-      photoUrl: user.photo_url,
-    }),
-  );
+  .transform((user): TelegramWebAppUser => ({
+    id: user.id,
+    firstName: user.first_name,
+    lastName: user.last_name,
+    username: user.username,
+    languageCode: user.language_code,
+    isPremium: user.is_premium,
+    photoUrl: user.photo_url,
+  }));
 
 /** secret_key = HMAC-SHA256(key "WebAppData", message botToken); hash = hex HMAC-SHA256(key secret_key, data-check-string). */
 const initDataHash = (dataCheckString: string, botToken: string): Buffer => {

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { err, ok, type Result } from "neverthrow";
 import { telegramError, type BotApiError, type BotApiMethod } from "./bot-api-errors.js";
-import { buildBotApi, webhookAllowedUpdates, type BotApi, type StarTransaction, type TransactionPartner, type WireParams } from "./bot-api.js";
+import {
+  buildBotApi,
+  webhookAllowedUpdates,
+  type BotApi,
+  type StarTransaction,
+  type TransactionPartner,
+  type WireParams,
+} from "./bot-api.js";
 import { silentLogger, type Logger } from "./logger.js";
 
 /** The mock keeps the latest calls only, so a long-running MOCK server does not grow without bound. */
@@ -67,7 +74,8 @@ export const createMockBotApi = (options: { logger?: Logger } = {}): MockBotApi 
         return ok(true);
       case "refundStarPayment": {
         const chargeId = stringParam(params, "telegram_payment_charge_id");
-        if (refundedChargeIds.has(chargeId)) return err(telegramError(method, 400, "Bad Request: CHARGE_ALREADY_REFUNDED"));
+        if (refundedChargeIds.has(chargeId))
+          return err(telegramError(method, 400, "Bad Request: CHARGE_ALREADY_REFUNDED"));
         refundedChargeIds.add(chargeId);
         return ok(true);
       }
@@ -78,7 +86,8 @@ export const createMockBotApi = (options: { logger?: Logger } = {}): MockBotApi 
       }
       case "getMyStarBalance": {
         const stars = transactions.reduce(
-          (sum, t) => sum + (t.source !== undefined ? t.starsAmount : 0) - (t.receiver !== undefined ? t.starsAmount : 0),
+          (sum, t) =>
+            sum + (t.source !== undefined ? t.starsAmount : 0) - (t.receiver !== undefined ? t.starsAmount : 0),
           0,
         );
         return ok({ amount: stars });
@@ -110,7 +119,9 @@ export const createMockBotApi = (options: { logger?: Logger } = {}): MockBotApi 
     logger.info({ method, mode: "MOCK" }, "Bot API call skipped (MOCK mode)");
     const failure = failures.get(method)?.shift();
     if (failure !== undefined) {
-      return Promise.resolve(err(telegramError(method, failure.errorCode, failure.description, failure.retryAfterSeconds)));
+      return Promise.resolve(
+        err(telegramError(method, failure.errorCode, failure.description, failure.retryAfterSeconds)),
+      );
     }
     return Promise.resolve(answer(method, params));
   });

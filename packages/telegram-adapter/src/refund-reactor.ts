@@ -111,7 +111,10 @@ export const createRefundReactor = (options: RefundReactorOptions): RefundReacto
     }
     const parsed = parseLedgerEvent(recorded.type, recorded.data, recorded.metadata.schemaVersion);
     if (!parsed.ok) {
-      logger.error({ eventId: recorded.id, stream: recorded.stream, detail: parsed.error.message }, "Refund reactor skipped an unreadable event");
+      logger.error(
+        { eventId: recorded.id, stream: recorded.stream, detail: parsed.error.message },
+        "Refund reactor skipped an unreadable event",
+      );
       return;
     }
     const event = parsed.event;
@@ -136,7 +139,11 @@ export const createRefundReactor = (options: RefundReactorOptions): RefundReacto
       case "UnmatchedChargeReceived":
         if (event.data.telegramUserId === undefined) {
           logger.error(
-            { chargeId: event.data.telegramPaymentChargeId, invoicePayload: event.data.invoicePayload, starsAmount: event.data.totalAmount },
+            {
+              chargeId: event.data.telegramPaymentChargeId,
+              invoicePayload: event.data.invoicePayload,
+              starsAmount: event.data.totalAmount,
+            },
             "Unmatched charge without a user id cannot be refunded automatically; left for reconciliation",
           );
           break;
@@ -164,11 +171,16 @@ export const createRefundReactor = (options: RefundReactorOptions): RefundReacto
 
   /** Read back just before calling Telegram: another instance (or a refunded_payment update) may have finished it. */
   const alreadyRefunded = async (item: PendingRefund): Promise<Result<boolean, StoreError>> => {
-    const stream = item.kind === "extra" && item.paymentId !== undefined ? paymentStream(item.paymentId) : unmatchedChargeStream(item.chargeId);
+    const stream =
+      item.kind === "extra" && item.paymentId !== undefined
+        ? paymentStream(item.paymentId)
+        : unmatchedChargeStream(item.chargeId);
     const refundedType = item.kind === "extra" ? "ExtraChargeRefunded" : "UnmatchedChargeRefunded";
     const read = await store.readStream(stream);
     if (read.isErr()) return err(read.error);
-    return ok(read.value.events.some((e) => e.type === refundedType && e.data.telegramPaymentChargeId === item.chargeId));
+    return ok(
+      read.value.events.some((e) => e.type === refundedType && e.data.telegramPaymentChargeId === item.chargeId),
+    );
   };
 
   const giveUp = (item: PendingRefund, why: string): void => {
@@ -247,7 +259,11 @@ export const createRefundReactor = (options: RefundReactorOptions): RefundReacto
       if (worker !== undefined) return;
       stopping = false;
       const head = await store.headPosition();
-      if (head.isErr()) logger.warn({ error: head.error.type }, "Refund reactor could not read the head position; refunding while catching up");
+      if (head.isErr())
+        logger.warn(
+          { error: head.error.type },
+          "Refund reactor could not read the head position; refunding while catching up",
+        );
       catchUpTarget = head.isOk() ? head.value : 0n;
       caughtUp = catchUpTarget === 0n;
       subscription = store.subscribe(

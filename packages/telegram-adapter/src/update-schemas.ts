@@ -138,7 +138,9 @@ export const parseUpdate = (body: unknown): Result<TelegramUpdate, InvalidUpdate
 
   const message = body.message;
   const hasPreCheckout = has(body, "pre_checkout_query");
-  const paymentKeys = isRecord(message) ? ["successful_payment", "refunded_payment"].filter((key) => has(message, key)) : [];
+  const paymentKeys = isRecord(message)
+    ? ["successful_payment", "refunded_payment"].filter((key) => has(message, key))
+    : [];
   if (has(body, "message") && !isRecord(message)) return invalid(`Update ${id}: message must be an object`);
   if ((hasPreCheckout ? 1 : 0) + paymentKeys.length > 1) {
     return invalid(`Update ${id} carries more than one payment object`);
@@ -162,7 +164,12 @@ export const parseUpdate = (body: unknown): Result<TelegramUpdate, InvalidUpdate
   if (paymentKeys[0] === "refunded_payment") {
     const parsed = RefundedPaymentMessage.safeParse(message);
     if (!parsed.success) return invalid(`Update ${id}: invalid message.refunded_payment`, parsed.error);
-    return ok({ kind: "refunded_payment", updateId: id, from: parsed.data.from, refundedPayment: parsed.data.refunded_payment });
+    return ok({
+      kind: "refunded_payment",
+      updateId: id,
+      from: parsed.data.from,
+      refundedPayment: parsed.data.refunded_payment,
+    });
   }
   return ok({ kind: "ignored", updateId: id });
 };

@@ -30,7 +30,10 @@ export const preCheckoutCall = (update: UpdateOf<"pre_checkout_query">, now: Dat
   };
 };
 
-export const successfulPaymentCall = (update: UpdateOf<"successful_payment">, now: Date): Call<SuccessfulPaymentInput> => {
+export const successfulPaymentCall = (
+  update: UpdateOf<"successful_payment">,
+  now: Date,
+): Call<SuccessfulPaymentInput> => {
   const payment = update.successfulPayment;
   return {
     input: {

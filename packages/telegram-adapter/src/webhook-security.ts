@@ -24,7 +24,8 @@ export const assertWebhookSecurity = (
   if (config.WEBHOOK_SECRET !== undefined || config.PAYMENT_MODE === "MOCK") return ok({ warning: undefined });
   if (config.ALLOW_INSECURE_WEBHOOK) {
     return ok({
-      warning: "WEBHOOK_SECRET is not set: POST /master/webhook accepts updates from anyone (ALLOW_INSECURE_WEBHOOK=true)",
+      warning:
+        "WEBHOOK_SECRET is not set: POST /master/webhook accepts updates from anyone (ALLOW_INSECURE_WEBHOOK=true)",
     });
   }
   return err({

@@ -39,11 +39,16 @@ export type AnswerPreCheckoutQueryReply = {
 };
 
 /** `reply`: send `body` as JSON with 200. `ack`: send 200 with an empty JSON object. */
-export type WebhookReply = { readonly kind: "reply"; readonly body: AnswerPreCheckoutQueryReply } | { readonly kind: "ack" };
+export type WebhookReply =
+  { readonly kind: "reply"; readonly body: AnswerPreCheckoutQueryReply } | { readonly kind: "ack" };
 
 export type BadSecret = { readonly type: "BadSecret"; readonly message: string };
 /** The update could not be recorded: answer 503 so Telegram delivers it again (safe: charges are idempotent). */
-export type StoreUnavailableError = { readonly type: "StoreUnavailable"; readonly reason: string; readonly message: string };
+export type StoreUnavailableError = {
+  readonly type: "StoreUnavailable";
+  readonly reason: string;
+  readonly message: string;
+};
 export type WebhookError = InvalidUpdate | BadSecret | StoreUnavailableError;
 
 /** The one place a webhook error becomes an HTTP status. */
@@ -67,15 +72,21 @@ export type WebhookService = {
   handle(request: { secretToken: string | undefined; body: unknown }): Promise<Result<WebhookReply, WebhookError>>;
 };
 
-type Settled<T> = { readonly done: true; readonly value: T } | { readonly done: true; readonly thrown: unknown } | { readonly done: false };
+type Settled<T> =
+  | { readonly done: true; readonly value: T }
+  | { readonly done: true; readonly thrown: unknown }
+  | { readonly done: false };
 
 /** Waits for `work` at most `budgetMs`; never rejects, so work that finishes late cannot become an unhandled rejection. */
 const withinBudget = async <T>(work: Promise<T>, budgetMs: number): Promise<Settled<T>> => {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Settled<T>>((resolve) => {
-    timer = setTimeout(() => {
-      resolve({ done: false });
-    }, Math.max(0, budgetMs));
+    timer = setTimeout(
+      () => {
+        resolve({ done: false });
+      },
+      Math.max(0, budgetMs),
+    );
   });
   const settled = work.then(
     (value): Settled<T> => ({ done: true, value }),
@@ -102,7 +113,10 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
   const { ledger, botApi, logger, settings } = deps;
   const now = deps.now ?? (() => new Date());
   const budgetMs = settings.preCheckoutBudgetMs ?? defaultPreCheckoutBudgetMs;
-  assert.ok(budgetMs > 0 && budgetMs < telegramPreCheckoutDeadlineMs, "preCheckoutBudgetMs must be within Telegram's 10 s");
+  assert.ok(
+    budgetMs > 0 && budgetMs < telegramPreCheckoutDeadlineMs,
+    "preCheckoutBudgetMs must be within Telegram's 10 s",
+  );
 
   const preCheckout = async (
     update: Extract<TelegramUpdate, { kind: "pre_checkout_query" }>,
@@ -110,7 +124,12 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
     const call = preCheckoutCall(update, now());
     const startedMs = Date.now();
     const query = update.preCheckoutQuery;
-    const fields = { updateId: update.updateId, queryId: query.id, paymentId: query.invoicePayload, userId: query.from.id };
+    const fields = {
+      updateId: update.updateId,
+      queryId: query.id,
+      paymentId: query.invoicePayload,
+      userId: query.from.id,
+    };
     const decided = await withinBudget(ledger.answerPreCheckout(call.input, call.context), budgetMs);
 
     // A refusal answered with 200 beats a 503: a retried pre-checkout would arrive after Telegram's 10 s deadline.
@@ -126,7 +145,10 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
       answer = { ok: false, errorMessage: decided.value.error.errorMessage };
       logger.info({ ...fields, reason: decided.value.error.reason }, "Pre-checkout refused");
     } else {
-      logger.error({ ...fields, error: decided.value.error.type }, "Pre-checkout refused: payments temporarily unavailable");
+      logger.error(
+        { ...fields, error: decided.value.error.type },
+        "Pre-checkout refused: payments temporarily unavailable",
+      );
     }
 
     const reply: WebhookReply = {
@@ -153,7 +175,11 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
           )
         : ({ done: false } as const);
     if (sent.done && "value" in sent && sent.value.isOk()) return ok({ kind: "ack" });
-    const failure = !sent.done ? "no answer within the budget" : "value" in sent && sent.value.isErr() ? sent.value.error.message : "threw";
+    const failure = !sent.done
+      ? "no answer within the budget"
+      : "value" in sent && sent.value.isErr()
+        ? sent.value.error.message
+        : "threw";
     logger.warn({ ...fields, failure }, "answerPreCheckoutQuery failed; answering in the webhook reply instead");
     return ok(reply);
   };
@@ -171,14 +197,22 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
     };
     const recorded = await ledger.recordSuccessfulPayment(call.input, call.context);
     if (recorded.isErr()) {
-      logger.error({ ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) }, "Could not record successful_payment; answering 503");
+      logger.error(
+        { ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) },
+        "Could not record successful_payment; answering 503",
+      );
       return err(storeUnavailable(recorded.error));
     }
     const outcome = recorded.value;
     switch (outcome.kind) {
       case "paid":
         logger.info(
-          { ...fields, userId: outcome.payment.userId, credits: outcome.payment.credits, starsAmount: payment.totalAmount },
+          {
+            ...fields,
+            userId: outcome.payment.userId,
+            credits: outcome.payment.credits,
+            starsAmount: payment.totalAmount,
+          },
           "Payment processed successfully",
         );
         break;
@@ -231,7 +265,10 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
       logger.error(fields, "Refund of an unknown charge; left for reconciliation");
       return ok({ kind: "ack" });
     }
-    logger.error({ ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) }, "Could not record refunded_payment; answering 503");
+    logger.error(
+      { ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) },
+      "Could not record refunded_payment; answering 503",
+    );
     return err(storeUnavailable(recorded.error));
   };
 

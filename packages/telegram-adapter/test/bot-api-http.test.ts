@@ -31,14 +31,25 @@ const expectNoTokenAnywhere = (...texts: string[]): void => {
 describe("REAL mode requests", () => {
   it("POSTs JSON to /bot<token>/<method> with exactly the documented parameters of each method", async () => {
     const api = client();
-    const invoice = starsInvoice({ title: "100 credits", description: "Credits for the agent factory", payload: "pay-1", starsAmount: 10 });
+    const invoice = starsInvoice({
+      title: "100 credits",
+      description: "Credits for the agent factory",
+      payload: "pay-1",
+      starsAmount: 10,
+    });
     expect((await api.createInvoiceLink(invoice))._unsafeUnwrap()).toBe("https://t.me/$fake_pay-1");
     (await api.answerPreCheckoutQuery({ preCheckoutQueryId: "q1", ok: true }))._unsafeUnwrap();
     (await api.answerPreCheckoutQuery({ preCheckoutQueryId: "q2", ok: false, errorMessage: "No." }))._unsafeUnwrap();
     (await api.refundStarPayment({ userId: 42, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrap();
     (await api.getStarTransactions({ offset: 200 }))._unsafeUnwrap();
     expect((await api.getMyStarBalance())._unsafeUnwrap()).toEqual({ starsAmount: 42, nanostarAmount: 0 });
-    (await api.setWebhook({ url: "https://example.org/master/webhook", secretToken: "abc_DEF-123", dropPendingUpdates: true }))._unsafeUnwrap();
+    (
+      await api.setWebhook({
+        url: "https://example.org/master/webhook",
+        secretToken: "abc_DEF-123",
+        dropPendingUpdates: true,
+      })
+    )._unsafeUnwrap();
     (await api.getWebhookInfo())._unsafeUnwrap();
     (await api.deleteWebhook())._unsafeUnwrap();
 
@@ -84,19 +95,50 @@ describe("REAL mode requests", () => {
       "getStarTransactions",
       okResult({
         transactions: [
-          { id: "ch-1", amount: 10, date: 1764115200, source: { type: "user", user: { id: 7, is_bot: false, first_name: "A" }, invoice_payload: "p1" } },
-          { id: "ch-1", amount: 10, nanostar_amount: 5, date: 1764118800, receiver: { type: "user", user: { id: 7, is_bot: false, first_name: "A" } } },
+          {
+            id: "ch-1",
+            amount: 10,
+            date: 1764115200,
+            source: { type: "user", user: { id: 7, is_bot: false, first_name: "A" }, invoice_payload: "p1" },
+          },
+          {
+            id: "ch-1",
+            amount: 10,
+            nanostar_amount: 5,
+            date: 1764118800,
+            receiver: { type: "user", user: { id: 7, is_bot: false, first_name: "A" } },
+          },
         ],
       }),
     );
     server.queue(
       "getWebhookInfo",
-      okResult({ url: "https://x.org/h", has_custom_certificate: false, pending_update_count: 3, last_error_date: 1764115200, last_error_message: "Wrong response" }),
+      okResult({
+        url: "https://x.org/h",
+        has_custom_certificate: false,
+        pending_update_count: 3,
+        last_error_date: 1764115200,
+        last_error_message: "Wrong response",
+      }),
     );
     const api = client();
     expect((await api.getStarTransactions())._unsafeUnwrap()).toEqual([
-      { id: "ch-1", starsAmount: 10, nanostarAmount: 0, date: new Date(1764115200_000), source: { type: "user", userId: 7, invoicePayload: "p1" }, receiver: undefined },
-      { id: "ch-1", starsAmount: 10, nanostarAmount: 5, date: new Date(1764118800_000), source: undefined, receiver: { type: "user", userId: 7, invoicePayload: undefined } },
+      {
+        id: "ch-1",
+        starsAmount: 10,
+        nanostarAmount: 0,
+        date: new Date(1764115200_000),
+        source: { type: "user", userId: 7, invoicePayload: "p1" },
+        receiver: undefined,
+      },
+      {
+        id: "ch-1",
+        starsAmount: 10,
+        nanostarAmount: 5,
+        date: new Date(1764118800_000),
+        source: undefined,
+        receiver: { type: "user", userId: 7, invoicePayload: undefined },
+      },
     ]);
     expect((await api.getWebhookInfo())._unsafeUnwrap()).toMatchObject({
       url: "https://x.org/h",
@@ -108,7 +150,9 @@ describe("REAL mode requests", () => {
 
   it("getAllStarTransactions pages by offset, 100 at a time, until a short page", async () => {
     const page = (from: number, count: number) =>
-      okResult({ transactions: Array.from({ length: count }, (_, i) => ({ id: `t${from + i}`, amount: 1, date: 1764115200 })) });
+      okResult({
+        transactions: Array.from({ length: count }, (_, i) => ({ id: `t${from + i}`, amount: 1, date: 1764115200 })),
+      });
     server.queue("getStarTransactions", page(0, 100), page(100, 100), page(200, 7));
     const all = (await client().getAllStarTransactions())._unsafeUnwrap();
     expect(all.complete).toBe(true);
@@ -121,7 +165,9 @@ describe("REAL mode requests", () => {
   });
 
   it("getAllStarTransactions stops at maxPages and says the list is incomplete", async () => {
-    const full = okResult({ transactions: Array.from({ length: 100 }, (_, i) => ({ id: `t${i}`, amount: 1, date: 1 })) });
+    const full = okResult({
+      transactions: Array.from({ length: 100 }, (_, i) => ({ id: `t${i}`, amount: 1, date: 1 })),
+    });
     server.queue("getStarTransactions", full, full, full);
     const all = (await client().getAllStarTransactions({ maxPages: 2 }))._unsafeUnwrap();
     expect(all).toMatchObject({ complete: false });
@@ -169,13 +215,18 @@ describe("REAL mode failures", () => {
 
   it("retries a repeat-safe call after a timeout and a 5xx", async () => {
     server.queue("getMyStarBalance", { hang: true }, errorResult(502, "Bad Gateway"));
-    expect((await client({ timeoutMs: 200 }).getMyStarBalance())._unsafeUnwrap()).toEqual({ starsAmount: 42, nanostarAmount: 0 });
+    expect((await client({ timeoutMs: 200 }).getMyStarBalance())._unsafeUnwrap()).toEqual({
+      starsAmount: 42,
+      nanostarAmount: 0,
+    });
     expect(server.callsOf("getMyStarBalance")).toHaveLength(3);
   });
 
   it("returns Telegram's ok:false as a typed error with error_code and description, without retrying a 400", async () => {
     server.queue("refundStarPayment", errorResult(400, "Bad Request: CHARGE_ALREADY_REFUNDED"));
-    const error = (await client().refundStarPayment({ userId: 42, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrapErr();
+    const error = (
+      await client().refundStarPayment({ userId: 42, telegramPaymentChargeId: "ch-1" })
+    )._unsafeUnwrapErr();
     expect(error).toMatchObject({
       type: "TelegramError",
       method: "refundStarPayment",
@@ -187,9 +238,15 @@ describe("REAL mode failures", () => {
 
   it("turns a body that is not the Bot API envelope into BadResponse", async () => {
     server.queue("getMyStarBalance", { status: 404, text: "<html>Not Found</html>" });
-    expect((await client().getMyStarBalance())._unsafeUnwrapErr()).toMatchObject({ type: "BadResponse", httpStatus: 404 });
+    expect((await client().getMyStarBalance())._unsafeUnwrapErr()).toMatchObject({
+      type: "BadResponse",
+      httpStatus: 404,
+    });
     server.queue("getMyStarBalance", okResult({ stars: "lots" }));
-    expect((await client().getMyStarBalance())._unsafeUnwrapErr()).toMatchObject({ type: "BadResponse", method: "getMyStarBalance" });
+    expect((await client().getMyStarBalance())._unsafeUnwrapErr()).toMatchObject({
+      type: "BadResponse",
+      method: "getMyStarBalance",
+    });
   });
 
   it("never puts the token in an error message or a log line, even when Telegram or the network echo it", async () => {
@@ -211,7 +268,10 @@ describe("REAL mode failures", () => {
     await closed.stop();
     const unreachable = createBotApi({ mode: "REAL", token, apiRoot: closed.root, logger, maxRetries: 1 });
     const network = (await unreachable.getMyStarBalance())._unsafeUnwrapErr();
-    expect(network).toMatchObject({ type: "NetworkError", message: expect.stringContaining("ECONNREFUSED") as unknown });
+    expect(network).toMatchObject({
+      type: "NetworkError",
+      message: expect.stringContaining("ECONNREFUSED") as unknown,
+    });
     texts.push(JSON.stringify(network));
 
     expect(logger.entries.length).toBeGreaterThan(0);
@@ -239,13 +299,25 @@ describe("validation before sending", () => {
     ["a payload of 65 two-byte characters", { ...base, payload: "é".repeat(65) }, "payload"],
     ["a currency other than XTR", { ...base, currency: "USD" }, "currency"],
     ["a provider token", { ...base, providerToken: "284685063:TEST:abc" }, "provider_token"],
-    ["two prices", { ...base, prices: [{ label: "a", amount: 5 }, { label: "b", amount: 5 }] }, "exactly one"],
+    [
+      "two prices",
+      {
+        ...base,
+        prices: [
+          { label: "a", amount: 5 },
+          { label: "b", amount: 5 },
+        ],
+      },
+      "exactly one",
+    ],
     ["no price", { ...base, prices: [] }, "exactly one"],
     ["a fractional amount", { ...base, prices: [{ label: "a", amount: 1.5 }] }, "prices"],
   ];
 
   it.each(badInvoices)("refuses an invoice with %s and sends nothing", async (_, invoice, mentions) => {
-    const error = (await client().createInvoiceLink(invoice as Parameters<BotApi["createInvoiceLink"]>[0]))._unsafeUnwrapErr();
+    const error = (
+      await client().createInvoiceLink(invoice as Parameters<BotApi["createInvoiceLink"]>[0])
+    )._unsafeUnwrapErr();
     expect(error.type).toBe("InvalidRequest");
     expect(error.message).toContain(mentions);
     expect(server.requests).toHaveLength(0);
@@ -258,8 +330,12 @@ describe("validation before sending", () => {
 
   it("refuses a refused pre-checkout answer without an error message, a bad secret token and a page over 100", async () => {
     const api = client();
-    expect((await api.answerPreCheckoutQuery({ preCheckoutQueryId: "q", ok: false }))._unsafeUnwrapErr().type).toBe("InvalidRequest");
-    expect((await api.setWebhook({ url: "https://x.org/h", secretToken: "has space" }))._unsafeUnwrapErr().type).toBe("InvalidRequest");
+    expect((await api.answerPreCheckoutQuery({ preCheckoutQueryId: "q", ok: false }))._unsafeUnwrapErr().type).toBe(
+      "InvalidRequest",
+    );
+    expect((await api.setWebhook({ url: "https://x.org/h", secretToken: "has space" }))._unsafeUnwrapErr().type).toBe(
+      "InvalidRequest",
+    );
     expect((await api.setWebhook({ url: "ftp://x.org/h" }))._unsafeUnwrapErr().type).toBe("InvalidRequest");
     expect((await api.getStarTransactions({ limit: 101 }))._unsafeUnwrapErr().type).toBe("InvalidRequest");
     expect(server.requests).toHaveLength(0);

@@ -6,7 +6,14 @@ const botToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
 const now = new Date("2025-11-26T12:00:00Z");
 const authDate = String(Math.floor(now.getTime() / 1000) - 60);
 const maxAgeMs = 60 * 60 * 1000;
-const user = JSON.stringify({ id: 512345678, first_name: "Ada", last_name: "L", username: "ada_example", language_code: "en", is_premium: true });
+const user = JSON.stringify({
+  id: 512345678,
+  first_name: "Ada",
+  last_name: "L",
+  username: "ada_example",
+  language_code: "en",
+  is_premium: true,
+});
 
 /** The documented algorithm, written out independently of the package. */
 const telegramHash = (pairs: [string, string][], token: string): string => {
@@ -28,7 +35,8 @@ const basePairs: [string, string][] = [
   ["auth_date", authDate],
 ];
 
-const reasonOf = (initData: string, options = { maxAgeMs, now }) => validateInitData(initData, botToken, options)._unsafeUnwrapErr().reason;
+const reasonOf = (initData: string, options = { maxAgeMs, now }) =>
+  validateInitData(initData, botToken, options)._unsafeUnwrapErr().reason;
 
 describe("validateInitData", () => {
   it("accepts initData signed with the documented algorithm and returns its user", () => {
@@ -49,11 +57,18 @@ describe("validateInitData", () => {
   });
 
   it("accepts the uppercase hex form of the hash", () => {
-    expect(validateInitData(initDataOf(basePairs, telegramHash(basePairs, botToken).toUpperCase()), botToken, { maxAgeMs, now }).isOk()).toBe(true);
+    expect(
+      validateInitData(initDataOf(basePairs, telegramHash(basePairs, botToken).toUpperCase()), botToken, {
+        maxAgeMs,
+        now,
+      }).isOk(),
+    ).toBe(true);
   });
 
   it("refuses a hash made with another bot's token", () => {
-    expect(reasonOf(initDataOf(basePairs, telegramHash(basePairs, "987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ")))).toBe("bad_hash");
+    expect(
+      reasonOf(initDataOf(basePairs, telegramHash(basePairs, "987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"))),
+    ).toBe("bad_hash");
   });
 
   it("refuses initData whose user was changed after signing", () => {
@@ -67,19 +82,50 @@ describe("validateInitData", () => {
   });
 
   it("refuses an auth_date older than maxAgeMs, and accepts it inside the window", () => {
-    const stale: [string, string][] = [["user", user], ["auth_date", String(Math.floor(now.getTime() / 1000) - 3601)]];
+    const stale: [string, string][] = [
+      ["user", user],
+      ["auth_date", String(Math.floor(now.getTime() / 1000) - 3601)],
+    ];
     expect(reasonOf(initDataOf(stale))).toBe("expired");
     expect(validateInitData(initDataOf(stale), botToken, { maxAgeMs: 2 * maxAgeMs, now }).isOk()).toBe(true);
   });
 
   it("refuses an auth_date far in the future", () => {
-    expect(reasonOf(initDataOf([["user", user], ["auth_date", String(Math.floor(now.getTime() / 1000) + 3600)]]))).toBe("future_auth_date");
+    expect(
+      reasonOf(
+        initDataOf([
+          ["user", user],
+          ["auth_date", String(Math.floor(now.getTime() / 1000) + 3600)],
+        ]),
+      ),
+    ).toBe("future_auth_date");
   });
 
   it("refuses correctly signed initData without a user, or with a user without an id", () => {
-    expect(reasonOf(initDataOf([["auth_date", authDate], ["query_id", "q"]]))).toBe("missing_user");
-    expect(reasonOf(initDataOf([["auth_date", authDate], ["user", JSON.stringify({ first_name: "Ada" })]]))).toBe("invalid_user");
-    expect(reasonOf(initDataOf([["auth_date", authDate], ["user", "{not json"]]))).toBe("invalid_user");
+    expect(
+      reasonOf(
+        initDataOf([
+          ["auth_date", authDate],
+          ["query_id", "q"],
+        ]),
+      ),
+    ).toBe("missing_user");
+    expect(
+      reasonOf(
+        initDataOf([
+          ["auth_date", authDate],
+          ["user", JSON.stringify({ first_name: "Ada" })],
+        ]),
+      ),
+    ).toBe("invalid_user");
+    expect(
+      reasonOf(
+        initDataOf([
+          ["auth_date", authDate],
+          ["user", "{not json"],
+        ]),
+      ),
+    ).toBe("invalid_user");
   });
 
   it("refuses a repeated field, an empty string and an oversize string", () => {

@@ -21,7 +21,10 @@ describe("MOCK mode", () => {
     await api.setWebhook({ url: "https://x.org/hook", secretToken: "abc" });
     expect(api.calls).toEqual([
       { method: "refundStarPayment", params: { user_id: 7, telegram_payment_charge_id: "ch-1" } },
-      { method: "setWebhook", params: { url: "https://x.org/hook", secret_token: "abc", allowed_updates: ["message", "pre_checkout_query"] } },
+      {
+        method: "setWebhook",
+        params: { url: "https://x.org/hook", secret_token: "abc", allowed_updates: ["message", "pre_checkout_query"] },
+      },
     ]);
     expect(logger.entries.map((e) => [e.message, e.fields.method])).toEqual([
       ["Bot API call skipped (MOCK mode)", "refundStarPayment"],
@@ -38,7 +41,9 @@ describe("MOCK mode", () => {
   it("refunds a charge once and answers CHARGE_ALREADY_REFUNDED to the second refund, like Telegram", async () => {
     const api = createMockBotApi();
     expect((await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrap()).toBe(true);
-    expect((await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrapErr()).toMatchObject({
+    expect(
+      (await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrapErr(),
+    ).toMatchObject({
       type: "TelegramError",
       errorCode: 400,
       description: "Bad Request: CHARGE_ALREADY_REFUNDED",
@@ -58,7 +63,14 @@ describe("MOCK mode", () => {
       })),
     );
     api.seedStarTransactions([
-      { id: "t0", starsAmount: 10, nanostarAmount: 0, date: new Date(1764118800_000), source: undefined, receiver: { type: "user", userId: 7, invoicePayload: undefined } },
+      {
+        id: "t0",
+        starsAmount: 10,
+        nanostarAmount: 0,
+        date: new Date(1764118800_000),
+        source: undefined,
+        receiver: { type: "user", userId: 7, invoicePayload: undefined },
+      },
     ]);
     const all = (await api.getAllStarTransactions())._unsafeUnwrap();
     expect(all.complete).toBe(true);
@@ -81,7 +93,10 @@ describe("MOCK mode", () => {
   it("remembers the webhook it was given", async () => {
     const api = createMockBotApi();
     await api.setWebhook({ url: "https://x.org/hook" });
-    expect((await api.getWebhookInfo())._unsafeUnwrap()).toMatchObject({ url: "https://x.org/hook", allowedUpdates: ["message", "pre_checkout_query"] });
+    expect((await api.getWebhookInfo())._unsafeUnwrap()).toMatchObject({
+      url: "https://x.org/hook",
+      allowedUpdates: ["message", "pre_checkout_query"],
+    });
     await api.deleteWebhook({ dropPendingUpdates: true });
     expect((await api.getWebhookInfo())._unsafeUnwrap().url).toBe("");
   });
@@ -89,7 +104,9 @@ describe("MOCK mode", () => {
   it("fails the next call of a method on request, for tests of error paths", async () => {
     const api = createMockBotApi();
     api.failNext("refundStarPayment", { errorCode: 500, description: "Internal Server Error" });
-    expect((await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrapErr()).toMatchObject({ errorCode: 500 });
+    expect(
+      (await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" }))._unsafeUnwrapErr(),
+    ).toMatchObject({ errorCode: 500 });
     expect((await api.refundStarPayment({ userId: 7, telegramPaymentChargeId: "ch-1" })).isOk()).toBe(true);
   });
 

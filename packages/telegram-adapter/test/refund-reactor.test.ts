@@ -15,7 +15,11 @@ import { FakeBotApiServer } from "../src/testing/index.js";
 import { eventsOfType, FaultyEventStore, waitUntil } from "@starledger/core/testing";
 import { runbookSimulatedPayment, successfulPaymentUpdate } from "./support/fixtures.js";
 
-const ledgerSettings: LedgerSettings = { starsToCreditsRate: 10, paymentTtlMs: 24 * 60 * 60 * 1000, requireSameUser: true };
+const ledgerSettings: LedgerSettings = {
+  starsToCreditsRate: 10,
+  paymentTtlMs: 24 * 60 * 60 * 1000,
+  requireSameUser: true,
+};
 const owner = 512345678;
 
 const running: RefundReactor[] = [];
@@ -29,7 +33,12 @@ afterEach(async () => {
 const paidPayment = async () => {
   const store = new InMemoryEventStore();
   const ledger = new StarsLedger(store, ledgerSettings);
-  const webhook = createWebhookService({ ledger, botApi: createMockBotApi(), logger: capturingLogger(), settings: { preCheckoutAnswer: "reply" } });
+  const webhook = createWebhookService({
+    ledger,
+    botApi: createMockBotApi(),
+    logger: capturingLogger(),
+    settings: { preCheckoutAnswer: "reply" },
+  });
   const paymentId = randomUUID();
   (await ledger.createPayment({ paymentId, userId: owner, packageId: "pkg_100", now: new Date() }))._unsafeUnwrap();
   const deliver = async (body: unknown) => (await webhook.handle({ secretToken: undefined, body }))._unsafeUnwrap();
@@ -68,7 +77,9 @@ describe("refund reactor", () => {
     const { logger } = await startReactor({ store, ledger, botApi });
     await charge("c2");
     await waitUntil(async () => (await count(store, "ExtraChargeRefunded")) === 1, 5_000, "ExtraChargeRefunded");
-    expect(botApi.calls).toEqual([{ method: "refundStarPayment", params: { user_id: owner, telegram_payment_charge_id: "c2" } }]);
+    expect(botApi.calls).toEqual([
+      { method: "refundStarPayment", params: { user_id: owner, telegram_payment_charge_id: "c2" } },
+    ]);
     const refunded = await eventsOfType(store, "ExtraChargeRefunded");
     expect(refunded[0]?.data).toMatchObject({ paymentId, telegramPaymentChargeId: "c2", totalAmount: 10 });
     expect(refunded[0]?.metadata.causationId).toBe((await eventsOfType(store, "ExtraChargeReceived"))[0]?.id);
@@ -82,10 +93,21 @@ describe("refund reactor", () => {
     (await ledger.createPayment({ paymentId, userId: owner, packageId: "pkg_100", now: new Date() }))._unsafeUnwrap();
     const botApi = createMockBotApi();
     await startReactor({ store, ledger, botApi });
-    const webhook = createWebhookService({ ledger, botApi, logger: capturingLogger(), settings: { preCheckoutAnswer: "reply" } });
-    await webhook.handle({ secretToken: undefined, body: successfulPaymentUpdate(paymentId, { chargeId: "m1", totalAmount: 25 }) });
+    const webhook = createWebhookService({
+      ledger,
+      botApi,
+      logger: capturingLogger(),
+      settings: { preCheckoutAnswer: "reply" },
+    });
+    await webhook.handle({
+      secretToken: undefined,
+      body: successfulPaymentUpdate(paymentId, { chargeId: "m1", totalAmount: 25 }),
+    });
     await waitUntil(async () => (await count(store, "ExtraChargeRefunded")) === 1, 5_000, "ExtraChargeRefunded");
-    expect((await eventsOfType(store, "ExtraChargeRefunded"))[0]?.data).toMatchObject({ telegramPaymentChargeId: "m1", totalAmount: 25 });
+    expect((await eventsOfType(store, "ExtraChargeRefunded"))[0]?.data).toMatchObject({
+      telegramPaymentChargeId: "m1",
+      totalAmount: 25,
+    });
   });
 
   it("on start, replays from 0 and refunds only the charges not yet refunded", async () => {
@@ -104,15 +126,28 @@ describe("refund reactor", () => {
     const server = new FakeBotApiServer();
     servers.push(server);
     await server.start();
-    const botApi = createBotApi({ mode: "REAL", token: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ", apiRoot: server.root });
+    const botApi = createBotApi({
+      mode: "REAL",
+      token: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ",
+      apiRoot: server.root,
+    });
     const { store, ledger, charge } = await paidPayment();
     await charge("c2");
 
     // First instance: Telegram refunds, then the ledger write fails and the process "crashes".
     const failing = new FaultyEventStore(store);
     failing.appendsDown = true;
-    const first = await startReactor({ store: failing, ledger: new StarsLedger(failing, ledgerSettings), botApi, baseDelayMs: 60_000 });
-    await waitUntil(() => first.logger.messages("warn").includes("Automatic refund will be retried"), 5_000, "the failed write");
+    const first = await startReactor({
+      store: failing,
+      ledger: new StarsLedger(failing, ledgerSettings),
+      botApi,
+      baseDelayMs: 60_000,
+    });
+    await waitUntil(
+      () => first.logger.messages("warn").includes("Automatic refund will be retried"),
+      5_000,
+      "the failed write",
+    );
     expect(server.callsOf("refundStarPayment")).toHaveLength(1);
     await first.reactor.stop();
     expect(await count(store, "ExtraChargeRefunded")).toBe(0);
@@ -139,8 +174,14 @@ describe("refund reactor", () => {
     const botApi = createMockBotApi();
     const { logger } = await startReactor({ store, ledger, botApi });
     await deliver(successfulPaymentUpdate("not-a-payment", { chargeId: "u1", fromId: 777 }));
-    await waitUntil(async () => (await count(store, "UnmatchedChargeRefunded")) === 1, 5_000, "UnmatchedChargeRefunded");
-    expect(botApi.calls).toEqual([{ method: "refundStarPayment", params: { user_id: 777, telegram_payment_charge_id: "u1" } }]);
+    await waitUntil(
+      async () => (await count(store, "UnmatchedChargeRefunded")) === 1,
+      5_000,
+      "UnmatchedChargeRefunded",
+    );
+    expect(botApi.calls).toEqual([
+      { method: "refundStarPayment", params: { user_id: 777, telegram_payment_charge_id: "u1" } },
+    ]);
     expect(logger.messages()).toContain("Unmatched charge refunded");
   });
 
@@ -150,7 +191,10 @@ describe("refund reactor", () => {
     const botApi = createMockBotApi();
     const { logger, reactor } = await startReactor({ store, ledger, botApi });
     await waitUntil(() => logger.messages("error").length > 0, 5_000, "the error log");
-    expect(logger.find("Unmatched charge without a user id cannot be refunded automatically; left for reconciliation")?.fields).toMatchObject({
+    expect(
+      logger.find("Unmatched charge without a user id cannot be refunded automatically; left for reconciliation")
+        ?.fields,
+    ).toMatchObject({
       chargeId: "u-anonymous",
     });
     await sleep(50);
@@ -174,7 +218,11 @@ describe("refund reactor", () => {
     botApi.failNext("refundStarPayment", { errorCode: 400, description: "Bad Request: CHARGE_NOT_FOUND" });
     const { logger, reactor } = await startReactor({ store, ledger, botApi });
     await charge("c2");
-    await waitUntil(() => logger.messages("error").includes("Automatic refund failed; left for reconciliation"), 5_000, "the give-up");
+    await waitUntil(
+      () => logger.messages("error").includes("Automatic refund failed; left for reconciliation"),
+      5_000,
+      "the give-up",
+    );
     expect(reactor.pendingCount()).toBe(0);
     expect(botApi.calls).toHaveLength(1);
     expect(await count(store, "ExtraChargeRefunded")).toBe(0);

@@ -80,12 +80,17 @@ describe("parseUpdate on the sample updates", () => {
   });
 
   it("marks any other well-formed update kind as ignored", () => {
-    expect(parseUpdate({ update_id: 5, callback_query: { id: "x" } })._unsafeUnwrap()).toEqual({ kind: "ignored", updateId: 5 });
+    expect(parseUpdate({ update_id: 5, callback_query: { id: "x" } })._unsafeUnwrap()).toEqual({
+      kind: "ignored",
+      updateId: 5,
+    });
     expect(parseUpdate({ update_id: 6 })._unsafeUnwrap()).toEqual({ kind: "ignored", updateId: 6 });
   });
 
   it("keeps parsing when Telegram adds fields it did not have before", () => {
-    const update = fixture("successful_payment", paymentId) as { message: { successful_payment: Record<string, unknown> } };
+    const update = fixture("successful_payment", paymentId) as {
+      message: { successful_payment: Record<string, unknown> };
+    };
     update.message.successful_payment.subscription_expiration_date = 1764200000;
     update.message.successful_payment.is_recurring = true;
     expect(parseUpdate(update)._unsafeUnwrap().kind).toBe("successful_payment");
@@ -113,21 +118,27 @@ describe("parseUpdate refuses what is not an update", () => {
   });
 
   it("refuses a successful_payment without telegram_payment_charge_id", () => {
-    const update = fixture("successful_payment", paymentId) as { message: { successful_payment: Record<string, unknown> } };
+    const update = fixture("successful_payment", paymentId) as {
+      message: { successful_payment: Record<string, unknown> };
+    };
     delete update.message.successful_payment.telegram_payment_charge_id;
     expect(invalidMessage(update)).toContain("telegram_payment_charge_id");
   });
 
   it("refuses a total_amount that is a string, a fraction or zero", () => {
     for (const amount of ["10", 10.5, 0]) {
-      const update = fixture("successful_payment", paymentId) as { message: { successful_payment: Record<string, unknown> } };
+      const update = fixture("successful_payment", paymentId) as {
+        message: { successful_payment: Record<string, unknown> };
+      };
       update.message.successful_payment.total_amount = amount;
       expect(invalidMessage(update)).toContain("total_amount");
     }
   });
 
   it("refuses a payer id that is not a positive integer", () => {
-    const update = fixture("pre_checkout_query", paymentId) as { pre_checkout_query: { from: Record<string, unknown> } };
+    const update = fixture("pre_checkout_query", paymentId) as {
+      pre_checkout_query: { from: Record<string, unknown> };
+    };
     update.pre_checkout_query.from.id = "512345678";
     expect(invalidMessage(update)).toContain("from.id");
   });
@@ -140,7 +151,9 @@ describe("parseUpdate refuses what is not an update", () => {
 
   it("refuses an oversize charge id and an empty one", () => {
     for (const chargeId of ["x".repeat(257), ""]) {
-      const update = fixture("successful_payment", paymentId) as { message: { successful_payment: Record<string, unknown> } };
+      const update = fixture("successful_payment", paymentId) as {
+        message: { successful_payment: Record<string, unknown> };
+      };
       update.message.successful_payment.telegram_payment_charge_id = chargeId;
       expect(invalidMessage(update)).toContain("telegram_payment_charge_id");
     }
@@ -153,7 +166,10 @@ describe("parseUpdate refuses what is not an update", () => {
   });
 
   it("refuses an update carrying both a pre_checkout_query and a payment message", () => {
-    const body = { ...fixture("pre_checkout_query", paymentId), message: (fixture("successful_payment", paymentId) as { message: unknown }).message };
+    const body = {
+      ...fixture("pre_checkout_query", paymentId),
+      message: (fixture("successful_payment", paymentId) as { message: unknown }).message,
+    };
     expect(invalidMessage(body)).toContain("more than one payment object");
   });
 

@@ -11,7 +11,14 @@ describe("translateUpdate", () => {
   it("turns a pre_checkout_query into answerPreCheckout with the query id, payer and update correlation", () => {
     expect(translated(fixture("pre_checkout_query", paymentId))).toEqual({
       kind: "answerPreCheckout",
-      input: { invoicePayload: paymentId, queryId: "4382651957285316001", telegramUserId: 512345678, currency: "XTR", totalAmount: 10, now },
+      input: {
+        invoicePayload: paymentId,
+        queryId: "4382651957285316001",
+        telegramUserId: 512345678,
+        currency: "XTR",
+        totalAmount: 10,
+        now,
+      },
       context: { correlationId: "tg-update-710000001" },
     });
   });

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { InMemoryEventStore, preCheckoutErrorMessages, StarsLedger, type LedgerSettings, type PreCheckoutRefusal } from "@starledger/core";
+import {
+  InMemoryEventStore,
+  preCheckoutErrorMessages,
+  StarsLedger,
+  type LedgerSettings,
+  type PreCheckoutRefusal,
+} from "@starledger/core";
 import { describe, expect, it } from "vitest";
 import {
   createMockBotApi,
@@ -19,9 +25,7 @@ const ledgerSettings: LedgerSettings = { starsToCreditsRate: 10, paymentTtlMs: 2
 const owner = 512345678;
 const sampleChargeId = "stxAbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
 
-const setup = (
-  options: { settings?: Partial<WebhookServiceSettings>; now?: () => Date } = {},
-) => {
+const setup = (options: { settings?: Partial<WebhookServiceSettings>; now?: () => Date } = {}) => {
   const store = new FaultyEventStore(new InMemoryEventStore());
   const ledger = new StarsLedger(store, ledgerSettings);
   const botApi = createMockBotApi();
@@ -60,7 +64,11 @@ describe("pre_checkout_query", () => {
     expect(approved).toHaveLength(1);
     expect(approved[0]?.metadata.correlationId).toBe("tg-update-710000001");
     expect(approved[0]?.data).toMatchObject({ queryId: "4382651957285316001", telegramUserId: owner });
-    expect(logger.find("Pre-checkout approved")?.fields).toMatchObject({ paymentId, userId: owner, queryId: "4382651957285316001" });
+    expect(logger.find("Pre-checkout approved")?.fields).toMatchObject({
+      paymentId,
+      userId: owner,
+      queryId: "4382651957285316001",
+    });
   });
 
   const refusals: {
@@ -70,37 +78,53 @@ describe("pre_checkout_query", () => {
     at?: number;
   }[] = [
     { reason: "payment_not_found", arrange: () => Promise.resolve(), update: () => preCheckoutUpdate(randomUUID()) },
-    { reason: "payment_not_found", arrange: () => Promise.resolve(), update: () => preCheckoutUpdate("not-a-payment-id") },
+    {
+      reason: "payment_not_found",
+      arrange: () => Promise.resolve(),
+      update: () => preCheckoutUpdate("not-a-payment-id"),
+    },
     {
       reason: "already_paid",
       arrange: async ({ deliver }, paymentId) => (await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrap(),
     },
     {
       reason: "not_pending",
-      arrange: async ({ ledger }, paymentId) => (await ledger.expirePayment(paymentId, new Date(Date.now() + 25 * hourMs)))._unsafeUnwrap(),
+      arrange: async ({ ledger }, paymentId) =>
+        (await ledger.expirePayment(paymentId, new Date(Date.now() + 25 * hourMs)))._unsafeUnwrap(),
     },
-    { reason: "amount_mismatch", arrange: () => Promise.resolve(), update: (id) => preCheckoutUpdate(id, { totalAmount: 25 }) },
-    { reason: "currency_mismatch", arrange: () => Promise.resolve(), update: (id) => preCheckoutUpdate(id, { currency: "USD" }) },
+    {
+      reason: "amount_mismatch",
+      arrange: () => Promise.resolve(),
+      update: (id) => preCheckoutUpdate(id, { totalAmount: 25 }),
+    },
+    {
+      reason: "currency_mismatch",
+      arrange: () => Promise.resolve(),
+      update: (id) => preCheckoutUpdate(id, { currency: "USD" }),
+    },
     { reason: "other_user", arrange: () => Promise.resolve(), update: (id) => preCheckoutUpdate(id, { fromId: 999 }) },
     { reason: "expired", arrange: () => Promise.resolve(), at: 25 * hourMs },
   ];
 
-  it.each(refusals)("refuses with core's message when the reason is $reason", async ({ reason, arrange, update, at }) => {
-    const createdAt = new Date();
-    const ctx = setup({ now: () => new Date(createdAt.getTime() + (at ?? 0)) });
-    const paymentId = await ctx.createPayment(createdAt);
-    await arrange(ctx, paymentId);
-    const before = (await allEvents(ctx.store)).length;
-    const reply = (await ctx.deliver(update?.(paymentId) ?? preCheckoutUpdate(paymentId)))._unsafeUnwrap();
-    expect(replyBody(reply)).toEqual({
-      method: "answerPreCheckoutQuery",
-      pre_checkout_query_id: "4382651957285316001",
-      ok: false,
-      error_message: preCheckoutErrorMessages[reason],
-    });
-    expect(await allEvents(ctx.store)).toHaveLength(before);
-    expect(ctx.logger.find("Pre-checkout refused")?.fields).toMatchObject({ reason });
-  });
+  it.each(refusals)(
+    "refuses with core's message when the reason is $reason",
+    async ({ reason, arrange, update, at }) => {
+      const createdAt = new Date();
+      const ctx = setup({ now: () => new Date(createdAt.getTime() + (at ?? 0)) });
+      const paymentId = await ctx.createPayment(createdAt);
+      await arrange(ctx, paymentId);
+      const before = (await allEvents(ctx.store)).length;
+      const reply = (await ctx.deliver(update?.(paymentId) ?? preCheckoutUpdate(paymentId)))._unsafeUnwrap();
+      expect(replyBody(reply)).toEqual({
+        method: "answerPreCheckoutQuery",
+        pre_checkout_query_id: "4382651957285316001",
+        ok: false,
+        error_message: preCheckoutErrorMessages[reason],
+      });
+      expect(await allEvents(ctx.store)).toHaveLength(before);
+      expect(ctx.logger.find("Pre-checkout refused")?.fields).toMatchObject({ reason });
+    },
+  );
 
   it("refuses with the temporary message (200, not 503) when the store is down", async () => {
     const { deliver, createPayment, store, logger } = setup();
@@ -126,7 +150,9 @@ describe("pre_checkout_query", () => {
     const { deliver, createPayment, botApi } = setup({ settings: { preCheckoutAnswer: "api" } });
     const paymentId = await createPayment();
     expect((await deliver(preCheckoutUpdate(paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
-    expect((await deliver(preCheckoutUpdate(paymentId, { queryId: "q2", totalAmount: 50 })))._unsafeUnwrap()).toEqual({ kind: "ack" });
+    expect((await deliver(preCheckoutUpdate(paymentId, { queryId: "q2", totalAmount: 50 })))._unsafeUnwrap()).toEqual({
+      kind: "ack",
+    });
     expect(botApi.calls).toEqual([
       { method: "answerPreCheckoutQuery", params: { pre_checkout_query_id: "4382651957285316001", ok: true } },
       {
@@ -165,7 +191,9 @@ describe("message.successful_payment", () => {
     const { deliver, createPayment, store } = setup();
     const paymentId = await createPayment();
     expect((await deliver(runbookSimulatedPayment(paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
-    expect((await eventsOfType(store, "PaymentPaid"))[0]?.data).toMatchObject({ telegramPaymentChargeId: "test_charge_123" });
+    expect((await eventsOfType(store, "PaymentPaid"))[0]?.data).toMatchObject({
+      telegramPaymentChargeId: "test_charge_123",
+    });
   });
 
   it("a second delivery of the same charge credits nothing and logs a different line", async () => {
@@ -175,29 +203,42 @@ describe("message.successful_payment", () => {
     expect((await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
     expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(1);
     expect(logger.messages().filter((m) => m === "Payment processed successfully")).toHaveLength(1);
-    expect(logger.find("Duplicate successful_payment ignored")?.fields).toMatchObject({ paymentId, chargeId: sampleChargeId });
+    expect(logger.find("Duplicate successful_payment ignored")?.fields).toMatchObject({
+      paymentId,
+      chargeId: sampleChargeId,
+    });
   });
 
   it("a second, different charge on a paid invoice is recorded for refund, never credited", async () => {
     const { deliver, createPayment, store, logger } = setup();
     const paymentId = await createPayment();
     await deliver(successfulPaymentUpdate(paymentId, { chargeId: "c1" }));
-    expect((await deliver(successfulPaymentUpdate(paymentId, { chargeId: "c2", updateId: 9 })))._unsafeUnwrap()).toEqual({ kind: "ack" });
+    expect(
+      (await deliver(successfulPaymentUpdate(paymentId, { chargeId: "c2", updateId: 9 })))._unsafeUnwrap(),
+    ).toEqual({ kind: "ack" });
     expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(1);
     const extra = await eventsOfType(store, "ExtraChargeReceived");
     expect(extra.map((e) => e.data)).toEqual([
       expect.objectContaining({ telegramPaymentChargeId: "c2", reason: "invoice_already_paid", telegramUserId: owner }),
     ]);
-    expect(logger.find("Extra charge on a paid invoice; it will be refunded")).toMatchObject({ level: "warn", fields: { chargeId: "c2" } });
+    expect(logger.find("Extra charge on a paid invoice; it will be refunded")).toMatchObject({
+      level: "warn",
+      fields: { chargeId: "c2" },
+    });
   });
 
   it("an amount that does not match marks the payment failed and keeps the charge for refund", async () => {
     const { deliver, createPayment, store, logger } = setup();
     const paymentId = await createPayment();
-    expect((await deliver(successfulPaymentUpdate(paymentId, { totalAmount: 25 })))._unsafeUnwrap()).toEqual({ kind: "ack" });
+    expect((await deliver(successfulPaymentUpdate(paymentId, { totalAmount: 25 })))._unsafeUnwrap()).toEqual({
+      kind: "ack",
+    });
     expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(0);
     expect((await eventsOfType(store, "PaymentFailed"))[0]?.data).toMatchObject({ reason: "amount_mismatch" });
-    expect((await eventsOfType(store, "ExtraChargeReceived"))[0]?.data).toMatchObject({ reason: "amount_mismatch", totalAmount: 25 });
+    expect((await eventsOfType(store, "ExtraChargeReceived"))[0]?.data).toMatchObject({
+      reason: "amount_mismatch",
+      totalAmount: 25,
+    });
     expect(logger.find("Payment marked as failed")).toMatchObject({
       level: "warn",
       fields: { paymentId, userId: owner, chargeId: sampleChargeId, reason: "amount_mismatch" },
@@ -206,12 +247,21 @@ describe("message.successful_payment", () => {
 
   it("a charge whose payload names no payment is recorded as unmatched with a warning", async () => {
     const { deliver, store, logger } = setup();
-    expect((await deliver(successfulPaymentUpdate("no-such-payment", { chargeId: "u1" })))._unsafeUnwrap()).toEqual({ kind: "ack" });
+    expect((await deliver(successfulPaymentUpdate("no-such-payment", { chargeId: "u1" })))._unsafeUnwrap()).toEqual({
+      kind: "ack",
+    });
     const unmatched = await eventsOfType(store, "UnmatchedChargeReceived");
     expect(unmatched.map((e) => e.data)).toEqual([
-      expect.objectContaining({ telegramPaymentChargeId: "u1", invoicePayload: "no-such-payment", telegramUserId: owner }),
+      expect.objectContaining({
+        telegramPaymentChargeId: "u1",
+        invoicePayload: "no-such-payment",
+        telegramUserId: owner,
+      }),
     ]);
-    expect(logger.find("Unmatched charge received; it will be refunded")).toMatchObject({ level: "warn", fields: { chargeId: "u1" } });
+    expect(logger.find("Unmatched charge received; it will be refunded")).toMatchObject({
+      level: "warn",
+      fields: { chargeId: "u1" },
+    });
   });
 
   it("answers 503 and writes nothing when the store is down; the redelivery then credits once", async () => {
@@ -247,7 +297,9 @@ describe("message.refunded_payment", () => {
     expect((await deliver(fixture("refunded_payment", paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
     expect((await deliver(fixture("refunded_payment", paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
     const refunds = await eventsOfType(store, "PaymentRefunded");
-    expect(refunds.map((e) => e.data)).toEqual([expect.objectContaining({ refundedBy: "telegram", telegramPaymentChargeId: sampleChargeId })]);
+    expect(refunds.map((e) => e.data)).toEqual([
+      expect.objectContaining({ refundedBy: "telegram", telegramPaymentChargeId: sampleChargeId }),
+    ]);
     expect(logger.find("Payment refunded by Telegram")?.fields).toMatchObject({ paymentId, chargeId: sampleChargeId });
     expect(logger.messages()).toContain("Duplicate refunded_payment ignored");
   });

@@ -1,4 +1,12 @@
-import { currentSchemaVersion, InMemoryEventStore, StarsLedger, type EventStore, type LedgerEventType, type NewEvent, type RecordedEvent } from "@starledger/core";
+import {
+  currentSchemaVersion,
+  InMemoryEventStore,
+  StarsLedger,
+  type EventStore,
+  type LedgerEventType,
+  type NewEvent,
+  type RecordedEvent,
+} from "@starledger/core";
 
 export const ledgerSettings = { starsToCreditsRate: 10, paymentTtlMs: 60 * 60_000, requireSameUser: true } as const;
 export const scenarioNow = new Date("2025-11-26T10:00:00.000Z");
@@ -18,8 +26,24 @@ export const recordEveryEventType = async (ledger: StarsLedger): Promise<void> =
   const p1 = paymentIds.refunded;
   (await ledger.createPayment({ paymentId: p1, userId: 1001, packageId: "pkg_100", now }))._unsafeUnwrap();
   (await ledger.recordInvoiceIssued(p1, "https://t.me/$invoice-1", now))._unsafeUnwrap();
-  (await ledger.answerPreCheckout({ invoicePayload: p1, queryId: "q-1", telegramUserId: 1001, currency: "XTR", totalAmount: 10, now }))._unsafeUnwrap();
-  const charge = { invoicePayload: p1, providerPaymentChargeId: "", currency: "XTR", totalAmount: 10, telegramUserId: 1001, now };
+  (
+    await ledger.answerPreCheckout({
+      invoicePayload: p1,
+      queryId: "q-1",
+      telegramUserId: 1001,
+      currency: "XTR",
+      totalAmount: 10,
+      now,
+    })
+  )._unsafeUnwrap();
+  const charge = {
+    invoicePayload: p1,
+    providerPaymentChargeId: "",
+    currency: "XTR",
+    totalAmount: 10,
+    telegramUserId: 1001,
+    now,
+  };
   (await ledger.recordSuccessfulPayment({ ...charge, telegramPaymentChargeId: "ch-paid-1" }))._unsafeUnwrap();
   (await ledger.recordSuccessfulPayment({ ...charge, telegramPaymentChargeId: "ch-extra-1" }))._unsafeUnwrap();
   (await ledger.recordExtraChargeRefunded(p1, "ch-extra-1", now))._unsafeUnwrap();
@@ -31,13 +55,31 @@ export const recordEveryEventType = async (ledger: StarsLedger): Promise<void> =
 
   (await ledger.adjustCredits({ userId: 1001, delta: 50, reason: "goodwill", admin: "ops", now }))._unsafeUnwrap();
 
-  const unmatched = { invoicePayload: "not-a-payment", telegramPaymentChargeId: "ch-unmatched-1", providerPaymentChargeId: "", currency: "XTR", totalAmount: 25, telegramUserId: 1003, now };
+  const unmatched = {
+    invoicePayload: "not-a-payment",
+    telegramPaymentChargeId: "ch-unmatched-1",
+    providerPaymentChargeId: "",
+    currency: "XTR",
+    totalAmount: 25,
+    telegramUserId: 1003,
+    now,
+  };
   (await ledger.recordSuccessfulPayment(unmatched))._unsafeUnwrap();
   (await ledger.recordUnmatchedChargeRefunded("ch-unmatched-1", now))._unsafeUnwrap();
 
   const p3 = paymentIds.paid;
   (await ledger.createPayment({ paymentId: p3, userId: 1004, packageId: "pkg_500", now }))._unsafeUnwrap();
-  (await ledger.recordSuccessfulPayment({ invoicePayload: p3, telegramPaymentChargeId: "ch-paid-3", providerPaymentChargeId: "", currency: "XTR", totalAmount: 50, telegramUserId: 1004, now }))._unsafeUnwrap();
+  (
+    await ledger.recordSuccessfulPayment({
+      invoicePayload: p3,
+      telegramPaymentChargeId: "ch-paid-3",
+      providerPaymentChargeId: "",
+      currency: "XTR",
+      totalAmount: 50,
+      telegramUserId: 1004,
+      now,
+    })
+  )._unsafeUnwrap();
 };
 
 /** Every ledger event type core knows, so a new one the scenario does not record fails the coverage test. */
@@ -61,7 +103,13 @@ export const copyStore = async (
   for (const event of await readAllEvents(source)) {
     const kept = change(event);
     if (kept === undefined) continue;
-    (await copy.appendToStream(event.stream, [{ id: kept.id, type: kept.type, data: kept.data, metadata: kept.metadata }], "any"))._unsafeUnwrap();
+    (
+      await copy.appendToStream(
+        event.stream,
+        [{ id: kept.id, type: kept.type, data: kept.data, metadata: kept.metadata }],
+        "any",
+      )
+    )._unsafeUnwrap();
   }
   return copy;
 };

@@ -23,7 +23,8 @@ const newEvent = (type = "TestEvent", data: Record<string, unknown> = {}): NewEv
 /** Every case writes only to streams carrying this run's tag and reads back only those, so a shared server (EventStoreDB) holding other data still passes. */
 let runTag = randomUUID().slice(0, 8);
 const uniqueStream = (label: string): string => `payment-t${runTag}-${label}-${randomUUID()}`;
-const mine = (events: readonly RecordedEvent[]): RecordedEvent[] => events.filter((e) => e.stream.startsWith(`payment-t${runTag}-`));
+const mine = (events: readonly RecordedEvent[]): RecordedEvent[] =>
+  events.filter((e) => e.stream.startsWith(`payment-t${runTag}-`));
 
 /**
  * The EventStore conformance suite. Every store runs it against a real database:
@@ -32,7 +33,10 @@ const mine = (events: readonly RecordedEvent[]): RecordedEvent[] => events.filte
 export const eventStoreConformance = (name: string, factory: StoreFactory, options: ConformanceOptions = {}): void => {
   const suite = options.skipReason === undefined ? describe : describe.skip;
   const writers = options.writers ?? 16;
-  const title = options.skipReason === undefined ? `EventStore conformance: ${name}` : `EventStore conformance: ${name} (skipped: ${options.skipReason})`;
+  const title =
+    options.skipReason === undefined
+      ? `EventStore conformance: ${name}`
+      : `EventStore conformance: ${name} (skipped: ${options.skipReason})`;
 
   suite(title, () => {
     let store: EventStore;
@@ -59,7 +63,10 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
 
     it("round-trips events with ids, types, data, metadata, revisions, positions and times", async () => {
       const stream = uniqueStream("roundtrip");
-      const events = [newEvent("A", { n: 1, nested: { list: [1, "two", null] } }), newEvent("B", { text: "ünïcødé ✓" })];
+      const events = [
+        newEvent("A", { n: 1, nested: { list: [1, "two", null] } }),
+        newEvent("B", { text: "ünïcødé ✓" }),
+      ];
       const before = Date.now();
       const appended = (await store.appendToStream(stream, events, "no_stream"))._unsafeUnwrap();
       expect(appended.nextRevision).toBe(1n);
@@ -86,7 +93,9 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       expect((await store.appendToStream(stream, [newEvent()], 0n))._unsafeUnwrapErr().type).toBe("ConcurrencyError");
       expect((await store.appendToStream(stream, [newEvent()], 5n))._unsafeUnwrapErr().type).toBe("ConcurrencyError");
       expect((await store.appendToStream(stream, [newEvent()], "any"))._unsafeUnwrap().nextRevision).toBe(2n);
-      expect((await store.appendToStream(uniqueStream("fresh-any"), [newEvent()], "any"))._unsafeUnwrap().nextRevision).toBe(0n);
+      expect(
+        (await store.appendToStream(uniqueStream("fresh-any"), [newEvent()], "any"))._unsafeUnwrap().nextRevision,
+      ).toBe(0n);
       const missing = await store.appendToStream(uniqueStream("missing-exact"), [newEvent()], 0n);
       expect(missing._unsafeUnwrapErr().type).toBe("ConcurrencyError");
       expect((await store.readStream(stream))._unsafeUnwrap().events).toHaveLength(3);
@@ -104,7 +113,12 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       // The wedge the peer library has on SQLite: after a rejected append the stream must still take the right one.
       const retried = await store.appendToStream(stream, rejected, 1n);
       expect(retried._unsafeUnwrap().nextRevision).toBe(3n);
-      expect((await store.readStream(stream))._unsafeUnwrap().events.map((e) => e.type)).toEqual(["TestEvent", "TestEvent", "Rejected", "Rejected"]);
+      expect((await store.readStream(stream))._unsafeUnwrap().events.map((e) => e.type)).toEqual([
+        "TestEvent",
+        "TestEvent",
+        "Rejected",
+        "Rejected",
+      ]);
     });
 
     it("parallel appends to one stream: exactly one winner per revision", async () => {
@@ -117,7 +131,8 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
         );
         const winners = results.filter((r) => r.isOk());
         expect(winners).toHaveLength(1);
-        for (const loser of results.filter((r) => r.isErr())) expect(loser._unsafeUnwrapErr().type).toBe("ConcurrencyError");
+        for (const loser of results.filter((r) => r.isErr()))
+          expect(loser._unsafeUnwrapErr().type).toBe("ConcurrencyError");
       }
       const read = (await store.readStream(stream))._unsafeUnwrap();
       expect(read.events.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
@@ -145,7 +160,9 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
         Array.from({ length: writers }, async (_, w) => {
           const stream = uniqueStream(`writer${w}`);
           for (let i = 0; i < perWriter; i++) {
-            (await store.appendToStream(stream, [newEvent("W", { w, i })], i === 0 ? "no_stream" : BigInt(i - 1)))._unsafeUnwrap();
+            (
+              await store.appendToStream(stream, [newEvent("W", { w, i })], i === 0 ? "no_stream" : BigInt(i - 1))
+            )._unsafeUnwrap();
           }
         }),
       );
@@ -179,9 +196,11 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       const before = uniqueStream("sub-before");
       for (let i = 0; i < 30; i++) (await store.appendToStream(before, [newEvent()], "any"))._unsafeUnwrap();
       const received: RecordedEvent[] = [];
-      subscriptions.push(store.subscribe({}, (e) => {
+      subscriptions.push(
+        store.subscribe({}, (e) => {
           if (mine([e]).length > 0) received.push(e);
-        }));
+        }),
+      );
       await Promise.all(
         Array.from({ length: 3 }, async (_, w) => {
           const stream = uniqueStream(`sub-live${w}`);
@@ -200,9 +219,11 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       const all = mine(await collect(store.readAll()));
       const middle = all[4]?.position ?? 0n;
       const received: RecordedEvent[] = [];
-      subscriptions.push(store.subscribe({ after: middle }, (e) => {
+      subscriptions.push(
+        store.subscribe({ after: middle }, (e) => {
           if (mine([e]).length > 0) received.push(e);
-        }));
+        }),
+      );
       await waitUntil(() => received.length >= 5, 10_000, "5 events");
       (await store.appendToStream(stream, [newEvent("Late")], "any"))._unsafeUnwrap();
       await waitUntil(() => received.length >= 6, 10_000, "the live event");
@@ -212,14 +233,17 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
 
     it("a subscriber never skips an event while many writers commit concurrently", async () => {
       const received: RecordedEvent[] = [];
-      subscriptions.push(store.subscribe({}, (e) => {
+      subscriptions.push(
+        store.subscribe({}, (e) => {
           if (mine([e]).length > 0) received.push(e);
-        }));
+        }),
+      );
       const perWriter = 20;
       await Promise.all(
         Array.from({ length: writers }, async (_, w) => {
           const stream = uniqueStream(`gap${w}`);
-          for (let i = 0; i < perWriter; i++) (await store.appendToStream(stream, [newEvent(), newEvent()], "any"))._unsafeUnwrap();
+          for (let i = 0; i < perWriter; i++)
+            (await store.appendToStream(stream, [newEvent(), newEvent()], "any"))._unsafeUnwrap();
         }),
       );
       const total = writers * perWriter * 2;

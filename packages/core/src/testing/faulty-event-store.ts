@@ -38,7 +38,11 @@ export class FaultyEventStore implements EventStore {
     return this.inner.readStream(stream);
   }
 
-  appendToStream(stream: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<Result<AppendResult, StoreError>> {
+  appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<Result<AppendResult, StoreError>> {
     this.appendAttempts++;
     if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("appends are down (test)")));
     return this.inner.appendToStream(stream, events, expectedRevision);

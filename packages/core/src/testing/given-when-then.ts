@@ -18,7 +18,8 @@ export const given = <Command, Event extends { type: string }, State, Error>(
         expect(decision.value).toEqual(expected);
       },
       thenFails: (expected: Partial<Error> & { type: string }): void => {
-        if (decision.isOk()) throw new Error(`expected error ${expected.type}, got events ${JSON.stringify(decision.value)}`);
+        if (decision.isOk())
+          throw new Error(`expected error ${expected.type}, got events ${JSON.stringify(decision.value)}`);
         expect(decision.error).toMatchObject(expected);
       },
       /** The resulting state after applying the decided events. */

@@ -1,4 +1,9 @@
-export { eventStoreConformance, type ConformanceOptions, type StoreFactory, type StoreUnderTest } from "./event-store-conformance.js";
+export {
+  eventStoreConformance,
+  type ConformanceOptions,
+  type StoreFactory,
+  type StoreUnderTest,
+} from "./event-store-conformance.js";
 export { given } from "./given-when-then.js";
 export { FaultyEventStore, allEvents, eventsOfType } from "./faulty-event-store.js";
 export { collect, waitUntil } from "./wait.js";

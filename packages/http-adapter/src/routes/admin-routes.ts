@@ -6,7 +6,16 @@ import { z } from "zod";
 import { callerOf, sendError, type AppContext } from "../app-context.js";
 import { eventJson } from "../event-json.js";
 import { telegramRefundFailed } from "../http-errors.js";
-import { AdjustCreditsBody, AdjustCreditsResponse, AdminListQuery, ErrorBody, EventsQuery, PaymentIdParams, RecordedEventJson, StatsQuery } from "../schemas.js";
+import {
+  AdjustCreditsBody,
+  AdjustCreditsResponse,
+  AdminListQuery,
+  ErrorBody,
+  EventsQuery,
+  PaymentIdParams,
+  RecordedEventJson,
+  StatsQuery,
+} from "../schemas.js";
 
 /** Most events the auditors' feed returns per request. */
 export const eventsPageMax = 10_000;
@@ -22,7 +31,17 @@ export const adminRoutes =
 
     app.get(
       "/api/payments/admin/list",
-      { schema: { tags: ["admin"], summary: "All payments, filtered, newest first", querystring: AdminListQuery, response: { ...adminErrors, 200: z.object({ payments: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }) } } },
+      {
+        schema: {
+          tags: ["admin"],
+          summary: "All payments, filtered, newest first",
+          querystring: AdminListQuery,
+          response: {
+            ...adminErrors,
+            200: z.object({ payments: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
       (request, reply) => {
         const q = request.query;
         const from = toDate(q.from);
@@ -45,11 +64,20 @@ export const adminRoutes =
 
     app.get(
       "/api/payments/admin/stats",
-      { schema: { tags: ["admin"], summary: "Payment statistics: the runbook's key metrics", querystring: StatsQuery, response: { ...adminErrors, 200: z.record(z.string(), z.unknown()) } } },
+      {
+        schema: {
+          tags: ["admin"],
+          summary: "Payment statistics: the runbook's key metrics",
+          querystring: StatsQuery,
+          response: { ...adminErrors, 200: z.record(z.string(), z.unknown()) },
+        },
+      },
       (request) => {
         const from = toDate(request.query.from);
         const to = toDate(request.query.to);
-        return { ...ctx.projections.stats({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }) };
+        return {
+          ...ctx.projections.stats({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }),
+        };
       },
     );
 
@@ -60,7 +88,23 @@ export const adminRoutes =
           tags: ["admin"],
           summary: "A payment and its own events (its audit trail)",
           params: PaymentIdParams,
-          response: { ...adminErrors, 404: ErrorBody, 503: ErrorBody, 200: z.object({ payment: z.record(z.string(), z.unknown()), events: z.array(RecordedEventJson.pick({ type: true, data: true, position: true, revision: true, recordedAt: true }).extend({ metadata: z.record(z.string(), z.unknown()) })) }) },
+          response: {
+            ...adminErrors,
+            404: ErrorBody,
+            503: ErrorBody,
+            200: z.object({
+              payment: z.record(z.string(), z.unknown()),
+              events: z.array(
+                RecordedEventJson.pick({
+                  type: true,
+                  data: true,
+                  position: true,
+                  revision: true,
+                  recordedAt: true,
+                }).extend({ metadata: z.record(z.string(), z.unknown()) }),
+              ),
+            }),
+          },
         },
       },
       async (request, reply) => {
@@ -71,7 +115,14 @@ export const adminRoutes =
         if (read.isErr()) return sendError(reply, read.error);
         const events = read.value.events.map((e) => {
           const json = eventJson(e);
-          return { type: json.type, data: json.data, position: json.position, revision: json.revision, recordedAt: json.recordedAt, metadata: json.metadata };
+          return {
+            type: json.type,
+            data: json.data,
+            position: json.position,
+            revision: json.revision,
+            recordedAt: json.recordedAt,
+            metadata: json.metadata,
+          };
         });
         return reply.send({ payment: { ...payment }, events });
       },
@@ -79,7 +130,21 @@ export const adminRoutes =
 
     app.post(
       "/api/payments/admin/:id/refund",
-      { schema: { tags: ["admin"], summary: "Refund a paid payment through Telegram, then record it", params: PaymentIdParams, response: { ...adminErrors, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody, 200: z.object({ payment: z.record(z.string(), z.unknown()) }) } } },
+      {
+        schema: {
+          tags: ["admin"],
+          summary: "Refund a paid payment through Telegram, then record it",
+          params: PaymentIdParams,
+          response: {
+            ...adminErrors,
+            404: ErrorBody,
+            409: ErrorBody,
+            502: ErrorBody,
+            503: ErrorBody,
+            200: z.object({ payment: z.record(z.string(), z.unknown()) }),
+          },
+        },
+      },
       async (request, reply) => {
         const caller = callerOf(request);
         const id = request.params.id;
@@ -91,24 +156,46 @@ export const adminRoutes =
         if (chargeId === undefined) throw new Error("assertion: a refundable payment without a charge id");
         const telegram = await ctx.botApi.refundStarPayment({ userId: payer, telegramPaymentChargeId: chargeId });
         if (telegram.isErr() && !isChargeAlreadyRefunded(telegram.error)) {
-          request.log.error({ paymentId: id, chargeId, telegram: telegram.error.message }, "Refund refused by Telegram");
+          request.log.error(
+            { paymentId: id, chargeId, telegram: telegram.error.message },
+            "Refund refused by Telegram",
+          );
           return sendError(reply, telegramRefundFailed(telegram.error));
         }
         const recorded = await ctx.ledger.refundPayment(id, caller.subject, ctx.clock());
-        if (recorded.isErr() && recorded.error.type !== "PaymentAlreadyRefunded") return sendError(reply, recorded.error);
+        if (recorded.isErr() && recorded.error.type !== "PaymentAlreadyRefunded")
+          return sendError(reply, recorded.error);
         if (recorded.isOk()) await ctx.settle(recorded.value.position);
-        request.log.info({ paymentId: id, userId: payment.userId, chargeId, admin: caller.subject }, "Payment refunded");
-        return reply.send({ payment: { ...(ctx.projections.payments.get(id) ?? { paymentId: id, status: "REFUNDED" }) } });
+        request.log.info(
+          { paymentId: id, userId: payment.userId, chargeId, admin: caller.subject },
+          "Payment refunded",
+        );
+        return reply.send({
+          payment: { ...(ctx.projections.payments.get(id) ?? { paymentId: id, status: "REFUNDED" }) },
+        });
       },
     );
 
     app.post(
       "/api/credits/admin/adjust",
-      { schema: { tags: ["admin"], summary: "Manual credit adjustment (the runbook's emergency procedure)", body: AdjustCreditsBody, response: { ...adminErrors, 201: AdjustCreditsResponse, 503: ErrorBody } } },
+      {
+        schema: {
+          tags: ["admin"],
+          summary: "Manual credit adjustment (the runbook's emergency procedure)",
+          body: AdjustCreditsBody,
+          response: { ...adminErrors, 201: AdjustCreditsResponse, 503: ErrorBody },
+        },
+      },
       async (request, reply) => {
         const caller = callerOf(request);
         const { userId, delta, reason } = request.body;
-        const adjusted = await ctx.ledger.adjustCredits({ userId, delta, reason, admin: caller.subject, now: ctx.clock() });
+        const adjusted = await ctx.ledger.adjustCredits({
+          userId,
+          delta,
+          reason,
+          admin: caller.subject,
+          now: ctx.clock(),
+        });
         if (adjusted.isErr()) return sendError(reply, adjusted.error);
         await ctx.settle(adjusted.value.position);
         request.log.info({ userId, delta, reason, admin: caller.subject }, "Credits adjusted");
@@ -118,7 +205,14 @@ export const adminRoutes =
 
     app.get(
       "/api/events",
-      { schema: { tags: ["admin"], summary: "The auditors' feed: recorded events as NDJSON in global order", querystring: EventsQuery, response: { ...adminErrors } } },
+      {
+        schema: {
+          tags: ["admin"],
+          summary: "The auditors' feed: recorded events as NDJSON in global order",
+          querystring: EventsQuery,
+          response: { ...adminErrors },
+        },
+      },
       (request, reply) => {
         const after = request.query.after ?? 0n;
         const limit = Math.min(request.query.limit ?? eventsPageDefault, eventsPageMax);
@@ -126,7 +220,9 @@ export const adminRoutes =
           for await (const event of ctx.store.readAll({ after, limit })) yield `${JSON.stringify(eventJson(event))}\n`;
         };
         // Fastify streams a Readable as is; the response schema does not apply to it.
-        void reply.type("application/x-ndjson").send(Readable.from(lines()) as unknown as { error: string; message: string });
+        void reply
+          .type("application/x-ndjson")
+          .send(Readable.from(lines()) as unknown as { error: string; message: string });
       },
     );
     return Promise.resolve();

@@ -42,7 +42,13 @@ export const publicRoutes =
     });
     app.get(
       "/ready",
-      { schema: { tags: ["public"], summary: "Store reachable and projections caught up", response: { 200: Ready, 503: Ready } } },
+      {
+        schema: {
+          tags: ["public"],
+          summary: "Store reachable and projections caught up",
+          response: { 200: Ready, 503: Ready },
+        },
+      },
       async (_request, reply) => {
         const head = await ctx.store.headPosition();
         const status = ctx.projections.status();
@@ -56,16 +62,22 @@ export const publicRoutes =
             position: status.position.toString(),
             headPosition: headPosition === null ? null : headPosition.toString(),
             caughtUp,
-            ...(status.failed === undefined ? {} : { failed: { position: status.failed.position.toString(), message: status.failed.message } }),
+            ...(status.failed === undefined
+              ? {}
+              : { failed: { position: status.failed.position.toString(), message: status.failed.message } }),
           },
         };
         return reply.code(ready ? 200 : 503).send(body);
       },
     );
 
-    app.get("/metrics", { schema: { tags: ["public"], summary: "Prometheus metrics", hide: false } }, async (_request, reply) => {
-      const text = await ctx.metrics.registry.metrics();
-      return reply.type(ctx.metrics.registry.contentType).send(text);
-    });
+    app.get(
+      "/metrics",
+      { schema: { tags: ["public"], summary: "Prometheus metrics", hide: false } },
+      async (_request, reply) => {
+        const text = await ctx.metrics.registry.metrics();
+        return reply.type(ctx.metrics.registry.contentType).send(text);
+      },
+    );
     return Promise.resolve();
   };

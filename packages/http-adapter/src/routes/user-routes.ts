@@ -58,7 +58,15 @@ export const userRoutes =
           summary: "Create a payment and its Stars invoice link",
           headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
           body: CreatePaymentBody,
-          response: { 201: CreatePaymentResponse, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody, 502: ErrorBody, 503: ErrorBody },
+          response: {
+            201: CreatePaymentResponse,
+            400: ErrorBody,
+            401: ErrorBody,
+            422: ErrorBody,
+            429: ErrorBody,
+            502: ErrorBody,
+            503: ErrorBody,
+          },
         },
         config: { rateLimit: { max: ctx.createRateLimitPerMinute ?? 30, timeWindow: 60_000 } },
       },
@@ -77,25 +85,40 @@ export const userRoutes =
         });
         if (result.isErr()) {
           if (result.error.type === "PaymentAlreadyExists") {
-            return sendError(reply, { type: "IdempotencyConflict", message: "This Idempotency-Key was already used with a different request body" });
+            return sendError(reply, {
+              type: "IdempotencyConflict",
+              message: "This Idempotency-Key was already used with a different request body",
+            });
           }
           return sendError(reply, result.error);
         }
         const { payment } = result.value;
         if (result.value.created) {
-          request.log.info({ paymentId, userId: caller.userId, starsAmount: payment.starsAmount, credits: payment.credits }, "Payment record created");
+          request.log.info(
+            { paymentId, userId: caller.userId, starsAmount: payment.starsAmount, credits: payment.credits },
+            "Payment record created",
+          );
         }
         if (payment.invoiceLink !== undefined) {
           await ctx.settle(result.value.position);
           return reply.code(201).send(created(payment, payment.invoiceLink));
         }
         if (payment.status === "FAILED") {
-          return sendError(reply, { type: "InvoiceCreationFailed", message: runbookMessages.invoiceFailed, details: { failureReason: payment.failureReason } });
+          return sendError(reply, {
+            type: "InvoiceCreationFailed",
+            message: runbookMessages.invoiceFailed,
+            details: { failureReason: payment.failureReason },
+          });
         }
-        const link = await ctx.botApi.createInvoiceLink(starsInvoice({ ...invoiceText(payment), payload: paymentId, starsAmount: payment.starsAmount }));
+        const link = await ctx.botApi.createInvoiceLink(
+          starsInvoice({ ...invoiceText(payment), payload: paymentId, starsAmount: payment.starsAmount }),
+        );
         if (link.isErr()) {
           const failed = await ctx.ledger.recordInvoiceCreationFailed(paymentId, link.error.message, ctx.clock());
-          request.log.error({ paymentId, userId: caller.userId, reason: "invoice_creation_failed", telegram: link.error.message }, "Payment marked as failed");
+          request.log.error(
+            { paymentId, userId: caller.userId, reason: "invoice_creation_failed", telegram: link.error.message },
+            "Payment marked as failed",
+          );
           if (failed.isErr()) return sendError(reply, failed.error);
           await ctx.settle(failed.value.position);
           return sendError(reply, invoiceCreationFailed(link.error));
@@ -104,7 +127,8 @@ export const userRoutes =
         if (issued.isErr()) {
           // A concurrent identical request recorded its link first: answer with that one.
           const current = await ctx.ledger.getPayment(paymentId);
-          if (current.isOk() && current.value.invoiceLink !== undefined) return reply.code(201).send(created(current.value, current.value.invoiceLink));
+          if (current.isOk() && current.value.invoiceLink !== undefined)
+            return reply.code(201).send(created(current.value, current.value.invoiceLink));
           return sendError(reply, issued.error);
         }
         await ctx.settle(issued.value.position);
@@ -114,7 +138,14 @@ export const userRoutes =
 
     app.get(
       "/api/payments/history",
-      { schema: { tags: ["user"], summary: "The caller's payments, newest first", querystring: PageQuery, response: { 200: HistoryResponse, 400: ErrorBody, 401: ErrorBody } } },
+      {
+        schema: {
+          tags: ["user"],
+          summary: "The caller's payments, newest first",
+          querystring: PageQuery,
+          response: { 200: HistoryResponse, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
       (request, reply) => {
         const caller = callerOf(request);
         const page = ctx.projections.payments.historyForUser(caller.userId, {
@@ -131,7 +162,13 @@ export const userRoutes =
 
     app.get(
       "/api/credits/balance",
-      { schema: { tags: ["user"], summary: "The caller's credit balance", response: { 200: BalanceResponse, 401: ErrorBody } } },
+      {
+        schema: {
+          tags: ["user"],
+          summary: "The caller's credit balance",
+          response: { 200: BalanceResponse, 401: ErrorBody },
+        },
+      },
       (request) => {
         const caller = callerOf(request);
         return { userId: caller.userId, credits: ctx.projections.balances.get(caller.userId).credits };

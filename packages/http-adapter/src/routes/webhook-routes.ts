@@ -5,7 +5,8 @@ import { webhookBodyLimitBytes, type AppContext } from "../app-context.js";
 
 const secretHeader = "x-telegram-bot-api-secret-token";
 
-const hasPreCheckout = (body: unknown): boolean => typeof body === "object" && body !== null && "pre_checkout_query" in body;
+const hasPreCheckout = (body: unknown): boolean =>
+  typeof body === "object" && body !== null && "pre_checkout_query" in body;
 
 /** Telegram: every update goes through the telegram-adapter's webhook service; 2xx only once its events are durable. */
 export const webhookRoutes =
@@ -25,7 +26,10 @@ export const webhookRoutes =
       async (request, reply) => {
         const startedAt = process.hrtime.bigint();
         const secret = request.headers[secretHeader];
-        const result = await ctx.webhook.handle({ secretToken: typeof secret === "string" ? secret : undefined, body: request.body });
+        const result = await ctx.webhook.handle({
+          secretToken: typeof secret === "string" ? secret : undefined,
+          body: request.body,
+        });
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         if (result.isErr()) {
           ctx.metrics.webhookSeconds.observe({ outcome: result.error.type }, seconds);

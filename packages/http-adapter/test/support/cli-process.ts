@@ -9,7 +9,11 @@ export const cliPath = join(packageDir, "dist", "cli.js");
 /** The process tests run the built CLI: refuse to test a dist older than src, rather than pass on stale code. */
 export const assertDistIsFresh = (): void => {
   const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+        entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+      ),
+    );
   let built: number;
   try {
     built = statSync(cliPath).mtimeMs;
@@ -17,26 +21,44 @@ export const assertDistIsFresh = (): void => {
     throw new Error(`${cliPath} is missing: run "npx tsc -p tsconfig.build.json" in packages/http-adapter first`);
   }
   if (newest(join(packageDir, "src")) > built) {
-    throw new Error(`dist/cli.js is older than src/: run "npx tsc -p tsconfig.build.json" in packages/http-adapter first`);
+    throw new Error(
+      `dist/cli.js is older than src/: run "npx tsc -p tsconfig.build.json" in packages/http-adapter first`,
+    );
   }
 };
 
 /** Only what the CLI needs: nothing leaks in from the developer's shell (PAYMENT_MODE, DATABASE_URL...). */
 const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", LOG_LEVEL: "silent" });
 
-export type Exit = { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stdout: string; readonly stderr: string };
+export type Exit = {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+};
 
 /** Runs `starledger <args>` to completion (asynchronously, so a fake server in this process can answer it). */
-export const runCli = (args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 20_000): Promise<Exit> =>
+export const runCli = (
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  timeoutMs = 20_000,
+): Promise<Exit> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...baseEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...baseEnv(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`starledger ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `starledger ${args.join(" ")} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -61,7 +83,10 @@ export class ServeProcess {
 
   /** Starts `serve` and resolves once the "starledger listening on <url>" banner is on stdout. */
   static start(env: Readonly<Record<string, string>>, timeoutMs = 20_000): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [cliPath, "serve"], { env: { ...baseEnv(), PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, "serve"], {
+      env: { ...baseEnv(), PORT: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const output = { stdout: "", stderr: "" };
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on("close", (code, signal) => {
@@ -72,7 +97,11 @@ export class ServeProcess {
       let started: ServeProcess | undefined;
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
-        reject(new Error(`serve printed no banner within ${timeoutMs} ms\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
+        reject(
+          new Error(
+            `serve printed no banner within ${timeoutMs} ms\nstdout: ${output.stdout}\nstderr: ${output.stderr}`,
+          ),
+        );
       }, timeoutMs);
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
         output.stdout += chunk;
@@ -94,7 +123,12 @@ export class ServeProcess {
       });
       void exited.then(({ code, signal }) => {
         clearTimeout(timer);
-        if (started === undefined) reject(new Error(`serve exited (${code ?? signal ?? "?"}) before listening\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
+        if (started === undefined)
+          reject(
+            new Error(
+              `serve exited (${code ?? signal ?? "?"}) before listening\nstdout: ${output.stdout}\nstderr: ${output.stderr}`,
+            ),
+          );
       });
     });
   }
@@ -105,7 +139,10 @@ export class ServeProcess {
     for (;;) {
       const match = pattern.exec(this.stdout);
       if (match !== null) return match;
-      if (Date.now() > deadline) throw new Error(`stdout did not match ${String(pattern)} within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `stdout did not match ${String(pattern)} within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -10,7 +10,11 @@ export const fetchJson = async <T = unknown>(
   const headers: Record<string, string> = { ...init.headers };
   if (init.token !== undefined) headers.Authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(url, { method: init.method ?? (init.body === undefined ? "GET" : "POST"), headers, ...(init.body === undefined ? {} : { body: init.body }) });
+  const res = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    headers,
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
   const text = await res.text();
   let body: unknown = undefined;
   try {
@@ -22,7 +26,11 @@ export const fetchJson = async <T = unknown>(
 };
 
 /** Polls until `check` returns a value other than undefined; fails after `timeoutMs`. */
-export const eventually = async <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => {
+export const eventually = async <T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -48,9 +56,19 @@ export const runbookWebhookBody = (paymentId: string): string => `{
 /** The runbook's "Create payment" body, verbatim. */
 export const runbookCreateBody = '{"starsAmount": 10}';
 
-export type HistoryBody = { payments: { paymentId: string; status: string; credits: number; starsAmount: number }[]; nextCursor: string | null };
+export type HistoryBody = {
+  payments: { paymentId: string; status: string; credits: number; starsAmount: number }[];
+  nextCursor: string | null;
+};
 export type BalanceBody = { userId: number; credits: number };
-export type EventLine = { id: string; position: number; stream: string; revision: number; type: string; data: Record<string, unknown> };
+export type EventLine = {
+  id: string;
+  position: number;
+  stream: string;
+  revision: number;
+  type: string;
+  data: Record<string, unknown>;
+};
 
 export const ndjson = (text: string): EventLine[] =>
   text
@@ -61,6 +79,12 @@ export const ndjson = (text: string): EventLine[] =>
 /** Waits until /ready says the read models hold everything in the store. */
 export const caughtUp = (baseUrl: string): Promise<true> =>
   eventually(async () => {
-    const ready = await fetchJson<{ ready: boolean; projections: { position: string; headPosition: string | null } }>(`${baseUrl}/ready`);
-    return ready.status === 200 && ready.body.ready && ready.body.projections.position === ready.body.projections.headPosition ? true : undefined;
+    const ready = await fetchJson<{ ready: boolean; projections: { position: string; headPosition: string | null } }>(
+      `${baseUrl}/ready`,
+    );
+    return ready.status === 200 &&
+      ready.body.ready &&
+      ready.body.projections.position === ready.body.projections.headPosition
+      ? true
+      : undefined;
   }, `${baseUrl} to catch up`);

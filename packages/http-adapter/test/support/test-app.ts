@@ -126,7 +126,9 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
       webhook,
       metrics,
       now,
-      ...(options.createRateLimitPerMinute === undefined ? {} : { createRateLimitPerMinute: options.createRateLimitPerMinute }),
+      ...(options.createRateLimitPerMinute === undefined
+        ? {}
+        : { createRateLimitPerMinute: options.createRateLimitPerMinute }),
       auth: {
         authSecret: testAuthSecret,
         botToken: config.MASTER_BOT_TOKEN,
@@ -149,10 +151,15 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     return token;
   };
 
-  const call = async (method: "GET" | "POST", url: string, callOptions: CallOptions = {}): Promise<LightMyRequestResponse> => {
+  const call = async (
+    method: "GET" | "POST",
+    url: string,
+    callOptions: CallOptions = {},
+  ): Promise<LightMyRequestResponse> => {
     const headers: Record<string, string> = { ...callOptions.headers };
     if (callOptions.authorization !== undefined) headers.authorization = callOptions.authorization;
-    else if (callOptions.user !== undefined) headers.authorization = `Bearer ${await tokenFor(callOptions.user, callOptions.admin ?? false)}`;
+    else if (callOptions.user !== undefined)
+      headers.authorization = `Bearer ${await tokenFor(callOptions.user, callOptions.admin ?? false)}`;
     return app.inject({
       method,
       url,
@@ -168,7 +175,11 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     if (!(await projections.waitFor(head.value, 5_000))) throw new Error("projections did not catch up within 5 s");
   };
 
-  const createPayment = async (userId: number, body: unknown = { starsAmount: 10 }, headers: Record<string, string> = {}): Promise<CreatedPayment> => {
+  const createPayment = async (
+    userId: number,
+    body: unknown = { starsAmount: 10 },
+    headers: Record<string, string> = {},
+  ): Promise<CreatedPayment> => {
     const res = await call("POST", "/api/payments/create", { user: userId, body, headers });
     expect(res.statusCode, res.body).toBe(201);
     return res.json<CreatedPayment>();
@@ -178,9 +189,16 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     call("POST", "/master/webhook", { body: update, headers });
 
   /** Delivers a successful_payment for the payment and waits for the read models to show it. */
-  const pay = async (payment: { paymentId: string; starsAmount: number }, options: { fromId?: number; chargeId?: string } = {}): Promise<void> => {
+  const pay = async (
+    payment: { paymentId: string; starsAmount: number },
+    options: { fromId?: number; chargeId?: string } = {},
+  ): Promise<void> => {
     const res = await webhookPost(
-      successfulPaymentUpdate(payment.paymentId, { totalAmount: payment.starsAmount, fromId: options.fromId ?? defaultPayerId, ...(options.chargeId === undefined ? {} : { chargeId: options.chargeId }) }),
+      successfulPaymentUpdate(payment.paymentId, {
+        totalAmount: payment.starsAmount,
+        fromId: options.fromId ?? defaultPayerId,
+        ...(options.chargeId === undefined ? {} : { chargeId: options.chargeId }),
+      }),
     );
     expect(res.statusCode, res.body).toBe(200);
     await settled();
@@ -194,11 +212,35 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     await memory.close();
   };
 
-  return { app, config, memory, failing, store, ledger, projections, metrics, mock, botApi, logs, tokenFor, call, settled, createPayment, webhookPost, pay, paymentView, close };
+  return {
+    app,
+    config,
+    memory,
+    failing,
+    store,
+    ledger,
+    projections,
+    metrics,
+    mock,
+    botApi,
+    logs,
+    tokenFor,
+    call,
+    settled,
+    createPayment,
+    webhookPost,
+    pay,
+    paymentView,
+    close,
+  };
 };
 
 /** Every error body is {error, message}; returns it for further checks. */
-export const expectError = (res: LightMyRequestResponse, status: number, error?: string): { error: string; message: string; details?: unknown } => {
+export const expectError = (
+  res: LightMyRequestResponse,
+  status: number,
+  error?: string,
+): { error: string; message: string; details?: unknown } => {
   expect(res.statusCode, res.body).toBe(status);
   const body = res.json<{ error: unknown; message: unknown; details?: unknown }>();
   expect(typeof body.error).toBe("string");

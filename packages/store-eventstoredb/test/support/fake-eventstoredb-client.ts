@@ -63,7 +63,9 @@ const readOf = (items: readonly unknown[], failure?: Error): Readable & { cancel
 const matchesFilter = (filter: Filter | undefined, event: StoredEvent): boolean => {
   if (filter === undefined) return true;
   const subject = filter.filterOn === "streamName" ? event.streamId : event.type;
-  return "prefixes" in filter ? filter.prefixes.some((prefix) => subject.startsWith(prefix)) : new RegExp(filter.regex).test(subject);
+  return "prefixes" in filter
+    ? filter.prefixes.some((prefix) => subject.startsWith(prefix))
+    : new RegExp(filter.regex).test(subject);
 };
 
 const resolvedOf = (event: StoredEvent): AllStreamResolvedEvent => ({ event, commitPosition: event.position.commit });
@@ -123,7 +125,13 @@ export class FakeEventStoreDbClient {
   }
 
   /** Writes a record without any check: system events, other applications' streams, corrupt data. */
-  writeRaw(streamId: string, type: string, data: JSONType, metadata?: MetadataType, id: string = randomUUID()): StoredEvent {
+  writeRaw(
+    streamId: string,
+    type: string,
+    data: JSONType,
+    metadata?: MetadataType,
+    id: string = randomUUID(),
+  ): StoredEvent {
     const stream = this.streams.get(streamId) ?? [];
     this.streams.set(streamId, stream);
     const commit = this.nextPosition;
@@ -168,7 +176,11 @@ export class FakeEventStoreDbClient {
     if (typeof expected === "bigint" || expected === NO_STREAM) {
       const start = expected === NO_STREAM ? 0 : Number(expected) + 1;
       const already = stream.slice(start, start + batch.length);
-      if (already.length === batch.length && already.length > 0 && already.every((event, i) => event.id === batch[i]?.id)) {
+      if (
+        already.length === batch.length &&
+        already.length > 0 &&
+        already.every((event, i) => event.id === batch[i]?.id)
+      ) {
         this.idempotentAppends++;
         const last = already[already.length - 1];
         if (last !== undefined) return { success: true, nextExpectedRevision: last.revision, position: last.position };
@@ -187,7 +199,9 @@ export class FakeEventStoreDbClient {
       throw error;
     }
     const revision = BigInt((this.streams.get(streamName)?.length ?? 0) - 1);
-    return last === undefined ? { success: true, nextExpectedRevision: revision } : { success: true, nextExpectedRevision: revision, position: last.position };
+    return last === undefined
+      ? { success: true, nextExpectedRevision: revision }
+      : { success: true, nextExpectedRevision: revision, position: last.position };
   }
 
   readStream(
@@ -208,7 +222,9 @@ export class FakeEventStoreDbClient {
     return readOf(selected.slice(0, maxCount).map((event) => ({ event, commitPosition: event.position.commit })));
   }
 
-  readAll(options: { fromPosition?: ReadPosition; direction?: Direction; maxCount?: number | bigint } = {}): Readable & { cancel(): Promise<void> } {
+  readAll(
+    options: { fromPosition?: ReadPosition; direction?: Direction; maxCount?: number | bigint } = {},
+  ): Readable & { cancel(): Promise<void> } {
     const failure = this.takeFailure("readAll");
     if (failure !== undefined) return readOf([], failure);
     const from = options.fromPosition ?? (options.direction === BACKWARDS ? END : START);
@@ -222,7 +238,9 @@ export class FakeEventStoreDbClient {
     return readOf(selected.slice(0, maxCount).map(resolvedOf));
   }
 
-  subscribeToAll(options: { fromPosition?: ReadPosition; filter?: Filter } = {}): Readable & { unsubscribe(): Promise<void> } {
+  subscribeToAll(
+    options: { fromPosition?: ReadPosition; filter?: Filter } = {},
+  ): Readable & { unsubscribe(): Promise<void> } {
     this.subscribeCalls.push(options);
     const stream = new Readable({ objectMode: true, read: () => undefined });
     const subscription: LiveSubscription = { stream, accepts: (event) => matchesFilter(options.filter, event) };

@@ -11,7 +11,10 @@ export const probeTimeoutMs = 2_000;
 export const randomTestSchema = (prefix = "sl_test"): string => `${prefix}_${randomBytes(6).toString("hex")}`;
 
 /** Runs SQL on a short-lived connection of its own. */
-export const withAdminClient = async <T>(work: (client: pg.Client) => Promise<T>, connectionString = postgresTestUrl): Promise<T> => {
+export const withAdminClient = async <T>(
+  work: (client: pg.Client) => Promise<T>,
+  connectionString = postgresTestUrl,
+): Promise<T> => {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: probeTimeoutMs });
   client.on("error", () => undefined);
   await client.connect();

@@ -28,7 +28,12 @@ export type WireStarTransaction = {
 };
 
 /** A user's payment: incoming, from the user, with the invoice payload. */
-export const userCharge = (id: string, amount: number, userId: number, invoicePayload: string): WireStarTransaction => ({
+export const userCharge = (
+  id: string,
+  amount: number,
+  userId: number,
+  invoicePayload: string,
+): WireStarTransaction => ({
   id,
   amount,
   date: 1_764_150_000,
@@ -45,7 +50,11 @@ export const userRefund = (id: string, amount: number, userId: number): WireStar
 
 /** The documented envelopes. */
 export const okResult = (result: unknown): FakeAnswer => ({ json: { ok: true, result } });
-export const errorResult = (errorCode: number, description: string, parameters?: Record<string, unknown>): FakeAnswer => ({
+export const errorResult = (
+  errorCode: number,
+  description: string,
+  parameters?: Record<string, unknown>,
+): FakeAnswer => ({
   status: errorCode,
   json: { ok: false, error_code: errorCode, description, ...(parameters === undefined ? {} : { parameters }) },
 });

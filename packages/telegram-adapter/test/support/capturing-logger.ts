@@ -1,6 +1,10 @@
 import type { LogFields, Logger } from "../../src/index.js";
 
-export type LogEntry = { readonly level: "debug" | "info" | "warn" | "error"; readonly fields: LogFields; readonly message: string };
+export type LogEntry = {
+  readonly level: "debug" | "info" | "warn" | "error";
+  readonly fields: LogFields;
+  readonly message: string;
+};
 
 export type CapturingLogger = Logger & {
   readonly entries: LogEntry[];

@@ -3,7 +3,10 @@ import { readFileSync } from "node:fs";
 export type FixtureName = "pre_checkout_query" | "successful_payment" | "refunded_payment" | "text_message";
 
 /** A sample update from test/fixtures, with REPLACE_WITH_PAYMENT_ID replaced by the payment id. */
-export const fixture = (name: FixtureName, paymentId = "00000000-0000-4000-8000-000000000000"): Record<string, unknown> => {
+export const fixture = (
+  name: FixtureName,
+  paymentId = "00000000-0000-4000-8000-000000000000",
+): Record<string, unknown> => {
   const text = readFileSync(new URL(`../fixtures/${name}.json`, import.meta.url), "utf8");
   return JSON.parse(text.replaceAll("REPLACE_WITH_PAYMENT_ID", paymentId)) as Record<string, unknown>;
 };
