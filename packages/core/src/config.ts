@@ -1,6 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import { defaultStarsToCreditsRate } from "./credit-packages.js";
+import { defaultExpirySweepIntervalMs } from "./payment-expiry-sweeper.js";
 
 const hourMs = 60 * 60 * 1000;
 const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: hourMs, d: 24 * hourMs };
@@ -104,6 +105,7 @@ export const ConfigSchema = z.object({
   TELEGRAM_API_ROOT: z.url({ message: "expected an http(s) URL" }).default("https://api.telegram.org"),
   TELEGRAM_TEST_ENV: flag.default(false),
   PAYMENT_TTL: duration("24h").default(24 * hourMs),
+  EXPIRY_SWEEP_INTERVAL: duration("30s").default(defaultExpirySweepIntervalMs),
   PRE_CHECKOUT_ANSWER: z.enum(["reply", "api"], { error: () => 'expected "reply" or "api"' }).default("reply"),
   REQUIRE_SAME_USER: flag.default(true),
   INIT_DATA_MAX_AGE: duration("1h").default(hourMs),

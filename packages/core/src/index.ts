@@ -15,3 +15,4 @@ export * from "./subscription-loop.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";
 export * from "./stars-ledger.js";
+export * from "./payment-expiry-sweeper.js";

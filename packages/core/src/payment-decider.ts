@@ -168,6 +168,7 @@ const recordInvoiceCreationFailed = (
 const answerPreCheckout = (command: PaymentCommandOf<"AnswerPreCheckout">["data"], state: Payment): Decision => {
   if (state.status === "NONE") return err(preCheckoutRefused("payment_not_found"));
   if (state.status === "PAID" || state.status === "REFUNDED") return err(preCheckoutRefused("already_paid"));
+  if (state.status === "FAILED" && state.failureReason === "expired") return err(preCheckoutRefused("expired"));
   if (state.status !== "PENDING") return err(preCheckoutRefused("not_pending"));
   if (command.currency !== starsCurrency) return err(preCheckoutRefused("currency_mismatch"));
   if (command.totalAmount !== state.starsAmount) return err(preCheckoutRefused("amount_mismatch"));

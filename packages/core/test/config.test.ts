@@ -13,6 +13,7 @@ describe("configuration", () => {
       HOST: "127.0.0.1",
       STARS_TO_CREDITS_RATE: 10,
       PAYMENT_TTL: 24 * 60 * 60 * 1000,
+      EXPIRY_SWEEP_INTERVAL: 30_000,
       PRE_CHECKOUT_ANSWER: "reply",
       REQUIRE_SAME_USER: true,
       ADMIN_USER_IDS: [],
@@ -40,8 +41,9 @@ describe("configuration", () => {
       EVENT_STORE_URL: "mysql://x",
       ADMIN_USER_IDS: "1,abc",
       TELEGRAM_TEST_ENV: "maybe",
+      EXPIRY_SWEEP_INTERVAL: "0s",
     })._unsafeUnwrapErr();
-    expect(error.problems).toHaveLength(7);
+    expect(error.problems).toHaveLength(8);
     expect(error.problems).toContain('PAYMENT_MODE: expected "REAL" or "MOCK", got "LIVE"');
     expect(error.problems).toContain('PORT: expected a port number 0-65535, got "80a"');
     expect(error.problems.find((p) => p.startsWith("STARS_TO_CREDITS_RATE:"))).toContain('got "-3"');
@@ -53,6 +55,9 @@ describe("configuration", () => {
     );
     expect(error.problems.find((p) => p.startsWith("ADMIN_USER_IDS:"))).toContain('got "1,abc"');
     expect(error.problems.find((p) => p.startsWith("TELEGRAM_TEST_ENV:"))).toContain('got "maybe"');
+    expect(error.problems.find((p) => p.startsWith("EXPIRY_SWEEP_INTERVAL:"))).toMatch(
+      /expected a positive duration.*got "0s"/,
+    );
   });
 
   it("never echoes a secret in an error", () => {
@@ -71,6 +76,7 @@ describe("configuration", () => {
       ADMIN_USER_IDS: " 1, 22 ,333",
       TELEGRAM_TEST_ENV: "1",
       PAYMENT_TTL: "90m",
+      EXPIRY_SWEEP_INTERVAL: "5s",
       PORT: "",
       REQUIRE_SAME_USER: "false",
     })._unsafeUnwrap();
@@ -78,6 +84,7 @@ describe("configuration", () => {
     expect(config.TELEGRAM_TEST_ENV).toBe(true);
     expect(config.REQUIRE_SAME_USER).toBe(false);
     expect(config.PAYMENT_TTL).toBe(90 * 60 * 1000);
+    expect(config.EXPIRY_SWEEP_INTERVAL).toBe(5_000);
     expect(config.PORT).toBe(8001);
     expect(parseDurationMs("1d")).toBe(86_400_000);
     expect(parseDurationMs("500ms")).toBe(500);

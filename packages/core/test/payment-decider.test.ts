@@ -164,6 +164,7 @@ describe("pre-checkout", () => {
     ["another currency", [created], preCheckout({ currency: "USD" }), "currency_mismatch"],
     ["another user", [created], preCheckout({ telegramUserId: 42 }), "other_user"],
     ["an expired invoice", [created], preCheckout({ now: afterExpiry }), "expired"],
+    ["an invoice whose expiry is recorded", [created, failed("expired", "x")], preCheckout(), "expired"],
   ];
   for (const [what, history, command, reason] of refusals) {
     it(`refuses ${what} with a short user-facing message`, () => {
@@ -308,6 +309,11 @@ describe("expiry and failure", () => {
           },
         },
       ]);
+  });
+  it("expiring a payment already expired changes nothing (another sweeper was first)", () => {
+    given(paymentDecider, [created, failed("expired", "x")])
+      .when({ type: "ExpirePayment", data: { now: afterExpiry } })
+      .then([]);
   });
   it("expiring a paid payment changes nothing", () => {
     given(paymentDecider, [created, paid()])

@@ -1,4 +1,4 @@
-import { parseConfig, StarsLedger, type Config } from "@starledger/core";
+import { createPaymentExpirySweeper, parseConfig, StarsLedger, type Config } from "@starledger/core";
 import { createProjections } from "@starledger/projections";
 import {
   assertWebhookSecurity,
@@ -24,7 +24,7 @@ export type RunningServer = {
   readonly logger: Logger;
   /** Lines to show a person at start-up (mode, store, URLs, a dev token in MOCK mode). */
   readonly banner: readonly string[];
-  /** Stop accepting, finish in-flight requests, stop the reactors and projections, close the store. */
+  /** Stop accepting, finish in-flight requests, stop the sweeper, reactors and projections, close the store. */
   readonly close: () => Promise<void>;
 };
 
@@ -41,7 +41,7 @@ export const createLogger = (config: Pick<Config, "LOG_LEVEL">): Logger =>
 /** Reads the settings, wires the real parts and listens. */
 export const startServer = async (
   env: Readonly<Record<string, string | undefined>>,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; now?: () => Date } = {},
 ): Promise<{ ok: true; server: RunningServer } | { ok: false; error: StartupError }> => {
   const fail = (message: string) => ({ ok: false as const, error: { type: "StartupError" as const, message } });
   const parsed = parseConfig(env);
@@ -53,6 +53,7 @@ export const startServer = async (
     return fail("AUTH_SECRET is required in REAL mode: at least 32 random characters that sign bearer tokens");
   }
   const logger = options.logger ?? createLogger(config);
+  const now = options.now ?? (() => new Date());
   if (security.value.warning !== undefined) logger.warn(security.value.warning);
 
   let authSecret = config.AUTH_SECRET;
@@ -88,12 +89,20 @@ export const startServer = async (
     ledger,
     botApi,
     logger,
+    now,
     settings: {
       ...(config.WEBHOOK_SECRET === undefined ? {} : { webhookSecret: config.WEBHOOK_SECRET }),
       preCheckoutAnswer: config.PRE_CHECKOUT_ANSWER,
     },
   });
-  const reactor = createRefundReactor({ store, ledger, botApi, logger });
+  const reactor = createRefundReactor({ store, ledger, botApi, logger, now });
+  const sweeper = createPaymentExpirySweeper({
+    ledger,
+    findExpiredPending: (at, limit) => Promise.resolve(projections.payments.expiredPending(at, limit)),
+    logger,
+    now,
+    intervalMs: config.EXPIRY_SWEEP_INTERVAL,
+  });
 
   try {
     await projections.start();
@@ -104,6 +113,7 @@ export const startServer = async (
     await rawStore.close();
     return fail(`Could not catch up with the event store: ${error instanceof Error ? error.message : String(error)}`);
   }
+  sweeper.start();
 
   const app = await buildApp(
     {
@@ -114,6 +124,7 @@ export const startServer = async (
       botApi,
       webhook,
       metrics,
+      now,
       auth: {
         authSecret,
         botToken: config.MASTER_BOT_TOKEN,
@@ -127,6 +138,7 @@ export const startServer = async (
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
     await app.close();
+    await sweeper.stop();
     await reactor.stop();
     await projections.stop();
     await rawStore.close();
@@ -157,6 +169,7 @@ export const startServer = async (
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await app.close();
+      await sweeper.stop();
       await reactor.stop();
       await projections.stop();
       await rawStore.close();

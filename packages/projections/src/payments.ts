@@ -77,6 +77,8 @@ export type PaymentsReadModel = {
   count(): number;
   /** Payments holding an extra charge not yet refunded, in the order they became so, at most `limit` (<= pageSizeMax). */
   withExtraChargesPendingRefund(limit?: number): readonly PaymentView[];
+  /** Ids of payments still PENDING whose expiresAt <= now, earliest expiry first, at most `limit`: the expiry sweeper's port. */
+  expiredPending(now: Date, limit: number): readonly string[];
 };
 
 /** Internal, mutable row; views are copied out of it so callers cannot change the model. */
@@ -88,6 +90,7 @@ export type PaymentRecord = {
   -readonly [K in keyof Omit<PaymentView, "extraCharges">]: PaymentView[K];
 } & SortKey & {
     readonly extraCharges: ExtraChargeRecord[];
+    readonly expiresAtMs: number;
     /** Set once by PaymentPaid: a refunded payment was paid too. */
     paidAtMs: number;
     paidStarsAmount: number;
@@ -143,6 +146,8 @@ export class PaymentsProjection implements PaymentsReadModel {
   private readonly byCreated: PaymentRecord[] = [];
   private readonly byUser = new Map<number, PaymentRecord[]>();
   private readonly pendingExtraRefunds = new Set<string>();
+  /** Payments still PENDING: the only ones that can expire. */
+  private readonly pending = new Set<PaymentRecord>();
 
   /** `seq` is the global position of the event, a safe integer. */
   apply(event: LedgerEvent, seq: number): void {
@@ -162,6 +167,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       case "PaymentPaid": {
         const record = this.existing(event.data.paymentId, event.type);
         record.status = "PAID";
+        this.pending.delete(record);
         record.paidAt = event.data.paidAt;
         record.paidAtMs = isoMillis(event.data.paidAt);
         record.paidStarsAmount = event.data.totalAmount;
@@ -174,6 +180,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       case "PaymentFailed": {
         const record = this.existing(event.data.paymentId, event.type);
         record.status = "FAILED";
+        this.pending.delete(record);
         record.failedAt = event.data.failedAt;
         record.failedAtMs = isoMillis(event.data.failedAt);
         record.failureReason = event.data.reason;
@@ -233,6 +240,14 @@ export class PaymentsProjection implements PaymentsReadModel {
     return views;
   }
 
+  expiredPending(now: Date, limit: number): readonly string[] {
+    const nowMs = now.getTime();
+    const due: PaymentRecord[] = [];
+    for (const record of this.pending) if (record.expiresAtMs <= nowMs) due.push(record);
+    due.sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.seq - b.seq);
+    return due.slice(0, Math.max(0, limit)).map((record) => record.paymentId);
+  }
+
   /** Every row, oldest first; internal, for stats and comparisons. */
   records(): readonly PaymentRecord[] {
     return this.byCreated;
@@ -287,6 +302,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       createdAtMs: isoMillis(data.createdAt),
       seq,
       expiresAt: data.expiresAt,
+      expiresAtMs: isoMillis(data.expiresAt),
       invoiceLink: null,
       invoiceIssuedAt: null,
       preCheckoutApprovedAt: null,
@@ -310,6 +326,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       extraCharges: [],
     };
     this.byId.set(data.paymentId, record);
+    this.pending.add(record);
     insertSorted(this.byCreated, record);
     const mine = this.byUser.get(data.userId);
     if (mine === undefined) this.byUser.set(data.userId, [record]);

@@ -38,6 +38,8 @@ type CreatedOptions = {
   starsAmount?: number;
   credits?: number;
   createdAt?: string;
+  /** Default: createdAt + 24 h. */
+  expiresAt?: string;
   packageId?: string;
 };
 
@@ -53,7 +55,7 @@ export const created = (n: number, options: CreatedOptions = {}): EventOf<"Payme
       starsAmount,
       credits: options.credits ?? starsAmount * 10,
       createdAt,
-      expiresAt: new Date(Date.parse(createdAt) + 86_400_000).toISOString(),
+      expiresAt: options.expiresAt ?? new Date(Date.parse(createdAt) + 86_400_000).toISOString(),
     },
   };
 };

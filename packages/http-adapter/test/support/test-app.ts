@@ -1,4 +1,11 @@
-import { InMemoryEventStore, StarsLedger, parseConfig, type Config } from "@starledger/core";
+import {
+  createPaymentExpirySweeper,
+  InMemoryEventStore,
+  StarsLedger,
+  parseConfig,
+  type Config,
+  type PaymentExpirySweeper,
+} from "@starledger/core";
 import { createProjections, type PaymentView, type ProjectionRunner } from "@starledger/projections";
 import { createMockBotApi, createWebhookService, type BotApi, type MockBotApi } from "@starledger/telegram-adapter";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -116,6 +123,15 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     },
   });
   await projections.start();
+  // Started as serve starts it; a test that needs a sweep now calls sweeper.sweepOnce().
+  const sweeper: PaymentExpirySweeper = createPaymentExpirySweeper({
+    ledger,
+    findExpiredPending: (at, limit) => Promise.resolve(projections.payments.expiredPending(at, limit)),
+    logger,
+    now,
+    intervalMs: config.EXPIRY_SWEEP_INTERVAL,
+  });
+  sweeper.start();
   const app: FastifyInstance = await buildApp(
     {
       config,
@@ -208,6 +224,7 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
 
   const close = async (): Promise<void> => {
     await app.close();
+    await sweeper.stop();
     await projections.stop();
     await memory.close();
   };
@@ -220,6 +237,7 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
     store,
     ledger,
     projections,
+    sweeper,
     metrics,
     mock,
     botApi,
