@@ -1,9 +1,9 @@
 import type { Config, EventStore, StarsLedger } from "@starledger/core";
-import type { ProjectionRunner } from "@starledger/projections";
+import type { ProjectionRunner, ReadModelName } from "@starledger/projections";
 import type { BotApi, WebhookService } from "@starledger/telegram-adapter";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AuthSettings, Caller } from "./auth.js";
-import { toHttpError, type AppError } from "./http-errors.js";
+import { readModelStopped, toHttpError, type AppError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
 
 /** Everything the routes need; `serve` wires real parts, tests wire in-memory ones. */
@@ -24,6 +24,13 @@ export type AppDeps = {
 };
 
 export const defaultReadYourWritesTimeoutMs = 2_000;
+/**
+ * How far (in global positions, about events) the read models that have not stopped may be behind the store's
+ * head while /ready stays 200. A healthy instance under load is a handful of events behind between a commit and
+ * its subscription's next read (1 to 6 measured); 500 is one subscription read batch and a few milliseconds of
+ * applying (the models apply over 100,000 events/s), so an instance further behind is catching up or stalled.
+ */
+export const readyLagEventsMax = 500;
 export const defaultCreateRateLimitPerMinute = 30;
 export const bodyLimitBytes = 64 * 1024;
 /** Telegram's updates may carry large messages we ignore; refusing them with 413 would make Telegram retry forever. */
@@ -46,6 +53,14 @@ export const sendError = <Reply extends object>(reply: Reply, error: AppError): 
   const { status, body } = toHttpError(error);
   void (reply as unknown as FastifyReply).code(status).send(body);
   return reply;
+};
+
+/** Answers 503 when a read model the route reads has stopped; true when it did, and the route has answered. */
+export const refusedAsStopped = (ctx: AppContext, reply: object, models: readonly ReadModelName[]): boolean => {
+  const stop = ctx.projections.stoppedAmong(models);
+  if (stop === undefined) return false;
+  sendError(reply, readModelStopped(stop));
+  return true;
 };
 
 /** The authenticated caller; routes run behind the auth hook, so a missing one is a bug. */

@@ -61,7 +61,9 @@ const help: Record<string, string> = {
   --ttl DUR   lifetime, e.g. 30m, 1h, 7d (default 1h, at most 365d)`,
   replay: `starledger replay [--json]
   Rebuilds every read model from position 0 of the configured store and prints: events, payments by status,
-  users, totalCredits (sum of balances), revenueStars and creditsIssued. --json: one JSON object.`,
+  users, totalCredits (sum of balances), revenueStars and creditsIssued. --json: one JSON object.
+  A read model that cannot apply an event stops there, as on the server: it is named on stderr (and in
+  --json "stopped"), its totals stop at that event, and the exit code is 1.`,
   webhook: `starledger webhook set --url URL [--drop-pending] | info | delete
   set     setWebhook with WEBHOOK_SECRET as secret_token and allowed_updates ["message","pre_checkout_query"]
   info    getWebhookInfo
@@ -187,6 +189,11 @@ const replayCommand = async (args: string[]): Promise<number> => {
         revenueStars: stats.revenueStars,
         creditsIssued: stats.creditsIssued,
         seconds: Number(seconds.toFixed(3)),
+        stopped: result.stopped.map((stop) => ({
+          ...stop,
+          position: `${stop.position}`,
+          checkpoint: `${stop.checkpoint}`,
+        })),
       };
       if (values.json) {
         io.out(JSON.stringify(summary));
@@ -202,7 +209,9 @@ const replayCommand = async (args: string[]): Promise<number> => {
         io.out(`revenueStars: ${summary.revenueStars}`);
         io.out(`creditsIssued: ${summary.creditsIssued}`);
       }
-      return 0;
+      for (const stop of result.stopped)
+        io.err(`Read model ${stop.model} stopped at position ${stop.position}, skipping nothing: ${stop.message}`);
+      return result.stopped.length === 0 ? 0 : 1;
     } catch (error) {
       io.err(`Replay failed: ${error instanceof Error ? error.message : String(error)}`);
       return 1;

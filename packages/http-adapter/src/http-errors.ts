@@ -1,6 +1,6 @@
 import type { BotApiError } from "@starledger/telegram-adapter";
 import type { LedgerError } from "@starledger/core";
-import type { InvalidPageRequest } from "@starledger/projections";
+import type { InvalidPageRequest, ReadModelStop } from "@starledger/projections";
 import type { AuthError } from "./auth.js";
 
 /** The runbook's messages, verbatim. */
@@ -19,7 +19,12 @@ export type HttpOnlyError =
   | { readonly type: "IdempotencyConflict"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
-  | { readonly type: "PaymentSystemNotConfigured"; readonly message: string };
+  | { readonly type: "PaymentSystemNotConfigured"; readonly message: string }
+  | {
+      readonly type: "ReadModelStopped";
+      readonly message: string;
+      readonly details: { readonly model: string; readonly position: string };
+    };
 
 export type AppError = LedgerError | AuthError | HttpOnlyError | InvalidPageRequest;
 
@@ -53,6 +58,7 @@ const statusByType: Record<AppError["type"], number> = {
   ConcurrencyError: 503,
   RetriesExhausted: 503,
   PaymentSystemNotConfigured: 503,
+  ReadModelStopped: 503,
 };
 
 const messageOf = (error: AppError): string => {
@@ -93,3 +99,13 @@ export const telegramRefundFailed = (error: BotApiError): AppError =>
         message: "Telegram refused or did not answer the refund; nothing was recorded",
         details: { telegram: error.message },
       };
+
+/** A read that needs a read model which stopped on an event this build cannot apply; the other reads still work. */
+export const readModelStopped = (stop: ReadModelStop): AppError => ({
+  type: "ReadModelStopped",
+  message:
+    `The ${stop.model} read model stopped at position ${stop.position} on an event this build cannot apply ` +
+    `(${stop.message}). Reads from it answer 503 until a build that can apply it runs; the other reads keep ` +
+    `working. See README: a stopped read model`,
+  details: { model: stop.model, position: stop.position.toString() },
+});

@@ -1,4 +1,4 @@
-import type { ProjectionRunner } from "@starledger/projections";
+import { readModelNames, type ProjectionRunner } from "@starledger/projections";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export type Metrics = {
@@ -58,8 +58,18 @@ export const createMetrics = (projections: ProjectionRunner): Metrics => {
     },
   });
   new Gauge({
+    name: "starledger_read_model_stopped",
+    help: "1 when the read model stopped on an event this build cannot apply (its reads answer 503), else 0",
+    labelNames: ["model"],
+    registers: [registry],
+    collect() {
+      const { models } = projections.status();
+      for (const model of readModelNames) this.set({ model }, models[model].stopped === undefined ? 0 : 1);
+    },
+  });
+  new Gauge({
     name: "starledger_projection_lag_events",
-    help: "Global positions between the store's head and the read models (0: caught up)",
+    help: "Global positions between the store's head and the read models that have not stopped (0: caught up)",
     registers: [registry],
     async collect() {
       const progress = await projections.progress();

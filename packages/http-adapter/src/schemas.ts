@@ -84,7 +84,8 @@ export const AdjustCreditsBody = z
 
 export const AdjustCreditsResponse = z.object({
   userId: z.number().int(),
-  credits: z.number().int(),
+  /** The balance after the adjustment; null while the balances read model is stopped. */
+  credits: z.number().int().nullable(),
   delta: z.number().int(),
 });
 

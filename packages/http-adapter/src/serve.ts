@@ -70,10 +70,21 @@ export const startServer = async (
   if (!opened.ok) return fail(opened.error.message);
   const rawStore = opened.store;
   const projections = createProjections(rawStore, {
+    onModelStopped: (stop) => {
+      logger.error(
+        {
+          model: stop.model,
+          position: stop.position.toString(),
+          checkpoint: stop.checkpoint.toString(),
+          reason: stop.message,
+        },
+        "Projection stopped on an event it could not apply",
+      );
+    },
     onFailure: (failure) => {
       logger.error(
         { position: failure.position.toString(), reason: failure.message },
-        "Projection stopped on an event it could not apply",
+        "Projections stopped following the store",
       );
     },
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import { jwtVerify } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken, startServer } from "../src/index.js";
 import { assertDistIsFresh, runCli, ServeProcess } from "./support/cli-process.js";
+import { openSqliteEventStore } from "@starledger/store-sqlite";
 import { FakeBotApiServer, okResult } from "@starledger/telegram-adapter/testing";
 import {
   eventually,
@@ -178,6 +180,38 @@ describe("starledger replay", () => {
     expect(run.stdout).toContain("totalCredits: 350");
     expect(run.stdout).toContain("revenueStars: 35");
     expect(run.stdout).toContain("creditsIssued: 350");
+  });
+
+  it("a read model that cannot apply an event is named with its position on stderr and in --json, and exits 1", async () => {
+    const path = join(tempDir(), "bad.db");
+    const store = openSqliteEventStore({ path });
+    try {
+      const paymentId = "00000000-0000-4000-8000-00000000dead";
+      const appended = await store.appendToStream(
+        `payment-${paymentId}`,
+        [
+          {
+            id: randomUUID(),
+            type: "InvoiceIssued",
+            data: { paymentId, invoiceLink: "https://t.me/$x", issuedAt: new Date().toISOString() },
+            metadata: { schemaVersion: 1 },
+          },
+        ],
+        "no_stream",
+      );
+      expect(appended.isOk()).toBe(true);
+    } finally {
+      await store.close();
+    }
+    const run = await runCli(["replay"], { EVENT_STORE_URL: `sqlite:${path}` });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^Replayed 1 events from sqlite:/m);
+    expect(run.stderr).toMatch(/^Read model payments stopped at position 1, skipping nothing: .*never created/m);
+    const json = await runCli(["replay", "--json"], { EVENT_STORE_URL: `sqlite:${path}` });
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { stopped: unknown }).stopped).toEqual([
+      { model: "payments", position: "1", checkpoint: "0", message: expect.stringMatching(/never created/) as string },
+    ]);
   });
 
   it("an invalid setting exits 1 and names it", async () => {

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readyLagEventsMax } from "../src/app-context.js";
 import { expectError, startTestApp, type TestApp } from "./support/test-app.js";
 
 let t: TestApp;
@@ -47,6 +49,20 @@ describe("GET /api/payments/config", () => {
   });
 });
 
+/** Appends `count` adjustments to the store in one batch, as other instances' commands would. */
+const appendAdjustments = async (count: number): Promise<void> => {
+  const events = Array.from({ length: count }, (_, index) => ({
+    id: randomUUID(),
+    type: "CreditsAdjusted",
+    data: { userId: 7, delta: 1, reason: `load ${index}`, admin: "admin-1", adjustedAt: new Date().toISOString() },
+    metadata: { schemaVersion: 1 },
+  }));
+  const appended = await t.memory.appendToStream("credits-7", events, "any");
+  if (appended.isErr()) throw new Error(JSON.stringify(appended.error));
+};
+
+type ReadyBody = { ready: boolean; store: string; projections: { caughtUp: boolean; lagEvents: number | null } };
+
 describe("GET /health and /ready", () => {
   it("health answers ok", async () => {
     const res = await t.call("GET", "/health");
@@ -67,6 +83,37 @@ describe("GET /health and /ready", () => {
     expect(body.store).toBe("ok");
     expect(body.projections.caughtUp).toBe(true);
     expect(body.projections.position).toBe(body.projections.headPosition);
+  });
+
+  it("ready stays 200 while the read models are a few events behind the store, as under ordinary load", async () => {
+    // Each event reaches the read models 2 s late, so the store's head runs ahead of them.
+    t.failing.subscriptionDelayMs = 2_000;
+    await appendAdjustments(6);
+    const res = await t.call("GET", "/ready");
+    t.failing.subscriptionDelayMs = 0;
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<ReadyBody>();
+    expect(body).toMatchObject({ ready: true, store: "ok", projections: { caughtUp: true } });
+    expect(body.projections.lagEvents).toBeGreaterThan(0);
+    expect(body.projections.lagEvents).toBeLessThanOrEqual(6);
+  });
+
+  it("ready is 503 once the read models are more than readyLagEventsMax behind the store", async () => {
+    t.failing.subscriptionDelayMs = 2_000;
+    await appendAdjustments(readyLagEventsMax + 5);
+    const res = await t.call("GET", "/ready");
+    t.failing.subscriptionDelayMs = 0;
+    expect(res.statusCode, res.body).toBe(503);
+    const body = res.json<ReadyBody>();
+    expect(body).toMatchObject({ ready: false, store: "ok", projections: { caughtUp: true } });
+    expect(body.projections.lagEvents).toBeGreaterThan(readyLagEventsMax);
+  });
+
+  it("ready is 503 while the projections do not follow the store (not caught up, or stopped)", async () => {
+    await t.projections.stop();
+    const res = await t.call("GET", "/ready");
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ ready: false, store: "ok", projections: { caughtUp: false } });
   });
 
   it("ready is 503 when the store is down, and health stays 200", async () => {

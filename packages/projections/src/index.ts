@@ -22,8 +22,8 @@ export type {
   ProjectionStatus,
   ProjectionsOptions,
 } from "./projection-runner.js";
-export { LedgerReadModels } from "./read-models.js";
-export type { ReadModels, ReadModelsSnapshot } from "./read-models.js";
+export { LedgerReadModels, readModelNames, statsReadModels } from "./read-models.js";
+export type { ReadModelName, ReadModels, ReadModelsSnapshot, ReadModelStatus, ReadModelStop } from "./read-models.js";
 export { replay } from "./replay.js";
 export type { ReplayResult } from "./replay.js";
 export { UnmatchedChargesProjection } from "./unmatched-charges.js";

@@ -25,6 +25,9 @@ export class InconsistentHistoryError extends Error {
   override readonly name = "InconsistentHistoryError";
 }
 
+/** An error's message, or the thrown value as text. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 const paymentPrefix = paymentStream("");
 
 /** recorded.stream === ledgerStreamOf(event), without building the string for the common case (payment streams, on the replay path). */

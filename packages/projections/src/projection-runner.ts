@@ -2,8 +2,16 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { EventStore, RecordedEvent, Subscription } from "@starledger/core";
 import type { AdminStats, StatsRange } from "./admin-stats.js";
 import type { BalancesReadModel } from "./balances.js";
+import { errorMessage } from "./ledger-event-decoder.js";
 import type { PaymentsReadModel } from "./payments.js";
-import { LedgerReadModels, type ReadModels, type ReadModelsSnapshot } from "./read-models.js";
+import {
+  LedgerReadModels,
+  type ReadModelName,
+  type ReadModels,
+  type ReadModelsSnapshot,
+  type ReadModelStatus,
+  type ReadModelStop,
+} from "./read-models.js";
 import type { UnmatchedChargesReadModel } from "./unmatched-charges.js";
 
 /** Longest a waitFor may wait, whatever the caller asks. */
@@ -12,19 +20,21 @@ export const waitForTimeoutMaxMs = 60_000;
 export const catchUpEventsPerTurn = 5_000;
 
 export type ProjectionFailure = {
-  /** Position of the event that could not be applied (or the checkpoint, when the store gave up). */
+  /** The runner's checkpoint when it stopped following the store (the store ended the subscription, or a bug). */
   readonly position: bigint;
   readonly message: string;
 };
 
 export type ProjectionStatus = {
-  /** Every read model has applied every event up to here. */
+  /** Every read model that has not stopped has applied every event up to here. */
   readonly position: bigint;
   /** The catch-up read reached the store's end; live appends are being followed. */
   readonly caughtUp: boolean;
   readonly running: boolean;
   readonly eventCount: number;
-  /** Set once, when an event could not be applied: the runner stopped there and skipped nothing. */
+  /** Each read model's own position, and why it stopped if it did: the others go on without it. */
+  readonly models: Readonly<Record<ReadModelName, ReadModelStatus>>;
+  /** Set when the runner stopped following the store (see ProjectionFailure): no read model moves any more. */
   readonly failed?: ProjectionFailure;
 };
 
@@ -36,7 +46,9 @@ export type ProjectionProgress = ProjectionStatus & {
 export type ProjectionsOptions = {
   /** Read models to continue from, at their position (a replay's, or a snapshot). Default: empty, so start() replays from 0. */
   readonly models?: LedgerReadModels;
-  /** Told once when the runner stops on a failure, for logging. */
+  /** Told once per read model that stops on an event it cannot apply, for logging. */
+  readonly onModelStopped?: (stop: ReadModelStop) => void;
+  /** Told once when the store ends the subscription, for logging. */
   readonly onFailure?: (failure: ProjectionFailure) => void;
 };
 
@@ -50,7 +62,8 @@ type Waiter = {
  * Keeps the read models current: start() catches up from the checkpoint with readAll, then follows live
  * appends with subscribe. Events at or below the checkpoint are skipped, so a redelivery is harmless.
  * The models live in memory and are rebuilt by replay on every start of the process.
- * An event that cannot be applied stops the runner where it is: status().failed says which and why.
+ * An event a read model cannot apply stops that model where it is (status().models says which and why);
+ * the runner and the other models go on, and waitFor waits only for those.
  */
 export class ProjectionRunner implements ReadModels {
   private readonly models: LedgerReadModels;
@@ -59,6 +72,7 @@ export class ProjectionRunner implements ReadModels {
   private stopping = false;
   private caughtUp = false;
   private failure: ProjectionFailure | undefined;
+  private stopsReported = 0;
   private readonly waiters = new Set<Waiter>();
 
   constructor(
@@ -88,6 +102,10 @@ export class ProjectionRunner implements ReadModels {
     return this.models.snapshot();
   }
 
+  stoppedAmong(models: readonly ReadModelName[]): ReadModelStop | undefined {
+    return this.models.stoppedAmong(models);
+  }
+
   /**
    * Resolves once caught up with the store (or stopped on a failure: see status()). Rejects when the store
    * fails during catch-up; nothing was skipped and start() may be called again. Calling it while running is a no-op.
@@ -113,7 +131,10 @@ export class ProjectionRunner implements ReadModels {
     this.settleWaiters(false);
   }
 
-  /** True once every read model has reached `position` (read your own writes); false after timeoutMs (capped), on stop or on failure. */
+  /**
+   * True once every read model that has not stopped has reached `position` (read your own writes): a stopped
+   * model is not waited for. False after timeoutMs (capped), on stop or when the store ends the subscription.
+   */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.models.position >= position) return Promise.resolve(true);
     if (this.failure !== undefined || (this.subscription === undefined && this.starting === undefined))
@@ -138,6 +159,7 @@ export class ProjectionRunner implements ReadModels {
       caughtUp: this.caughtUp,
       running: (this.subscription !== undefined || this.starting !== undefined) && this.failure === undefined,
       eventCount: this.models.eventCount,
+      models: this.models.modelStatus(),
     };
     return this.failure === undefined ? status : { ...status, failed: this.failure };
   }
@@ -149,6 +171,7 @@ export class ProjectionRunner implements ReadModels {
   }
 
   private async catchUpThenFollow(): Promise<void> {
+    this.reportStops();
     let sinceTurn = 0;
     for await (const event of this.store.readAll({ after: this.models.position })) {
       if (this.stopping || !this.deliver(event)) return;
@@ -164,7 +187,8 @@ export class ProjectionRunner implements ReadModels {
         after: this.models.position,
         onError: (error) => {
           // The handler's own failure is recorded already; anything else is the store giving up.
-          if (this.failure === undefined) this.fail(this.models.position, `subscription stopped: ${describe(error)}`);
+          if (this.failure === undefined)
+            this.fail(this.models.position, `subscription stopped: ${errorMessage(error)}`);
         },
       },
       (event) => {
@@ -173,17 +197,28 @@ export class ProjectionRunner implements ReadModels {
     );
   }
 
-  /** Applies one event; false when the runner has failed (now or before). */
+  /** Takes one event; false when the runner has failed (now or before). A read model that cannot apply it stops alone. */
   private deliver(event: RecordedEvent): boolean {
     if (this.failure !== undefined) return false;
     try {
       if (!this.models.apply(event)) return true;
     } catch (error) {
-      this.fail(event.position, describe(error));
+      // A bug, not a bad event (those stop one model): nothing can be trusted to move on.
+      this.fail(this.models.position, errorMessage(error));
       return false;
     }
+    this.reportStops();
     if (this.waiters.size > 0) this.wakeWaiters();
     return true;
+  }
+
+  private reportStops(): void {
+    if (this.models.stoppedCount === this.stopsReported) return;
+    const stops = this.models.stopped();
+    for (; this.stopsReported < stops.length; this.stopsReported++) {
+      const stop = stops[this.stopsReported];
+      if (stop !== undefined) this.options.onModelStopped?.(stop);
+    }
   }
 
   private wakeWaiters(): void {
@@ -211,8 +246,6 @@ export class ProjectionRunner implements ReadModels {
     this.options.onFailure?.(this.failure);
   }
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The runner the server wires: call start() before serving reads. */
 export const createProjections = (store: EventStore, options: ProjectionsOptions = {}): ProjectionRunner =>

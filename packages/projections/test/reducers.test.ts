@@ -1,6 +1,6 @@
 import type { LedgerEvent } from "@starledger/core";
 import { describe, expect, it } from "vitest";
-import { LedgerReadModels, ProjectionError } from "../src/index.js";
+import { LedgerReadModels, type ReadModelStop } from "../src/index.js";
 import {
   adjusted,
   approved,
@@ -26,21 +26,21 @@ const project = (events: readonly LedgerEvent[]): LedgerReadModels => {
   return models;
 };
 
-/** The ProjectionError the last event of `events` raises, after the others applied. */
-const failureOf = (events: readonly LedgerEvent[]): ProjectionError => {
+/** The stop the last event of `events` causes, after the others applied: one model stops, at that event. */
+const stopOf = (events: readonly LedgerEvent[]): ReadModelStop => {
   const history = new History();
   for (const event of events) history.add(event);
   const models = new LedgerReadModels();
   const last = history.events.pop();
   if (last === undefined) throw new Error("no events");
   for (const recorded of history.events) models.apply(recorded);
-  try {
-    models.apply(last);
-  } catch (error) {
-    if (error instanceof ProjectionError) return error;
-    throw error;
-  }
-  throw new Error("expected a ProjectionError");
+  expect(models.stopped()).toEqual([]);
+  expect(models.apply(last)).toBe(true);
+  const stops = models.stopped();
+  expect(stops).toHaveLength(1);
+  expect(stops[0]?.position).toBe(last.position);
+  if (stops[0] === undefined) throw new Error("expected a stopped model");
+  return stops[0];
 };
 
 describe("payments read model", () => {
@@ -268,37 +268,60 @@ describe("unmatched charges", () => {
 
 describe("what stops a projection", () => {
   it("an event for a payment that was never created", () => {
-    expect(failureOf([paid(1)]).message).toMatch(/PaymentPaid for payment .* never created/);
+    expect(stopOf([paid(1)])).toMatchObject({
+      model: "payments",
+      message: expect.stringMatching(/PaymentPaid for payment .* never created/) as string,
+    });
   });
 
   it("a second PaymentCreated for the same payment", () => {
-    expect(failureOf([created(1), created(1)]).message).toMatch(/PaymentCreated again/);
+    expect(stopOf([created(1), created(1)]).message).toMatch(/PaymentCreated again/);
   });
 
   it("a refund of a payment that was never paid", () => {
-    expect(failureOf([created(1), refunded(1)]).message).toMatch(/never paid/);
+    expect(stopOf([created(1), refunded(1)]).message).toMatch(/never paid/);
   });
 
   it("a refund of an extra charge that was never received", () => {
-    expect(failureOf([created(1), paid(1), extraChargeRefunded(1, "c-9")]).message).toMatch(/never received/);
+    expect(stopOf([created(1), paid(1), extraChargeRefunded(1, "c-9")]).message).toMatch(/never received/);
   });
 
   it("the same extra charge or unmatched charge received twice", () => {
-    expect(failureOf([created(1), paid(1), extraCharge(1, "c-2"), extraCharge(1, "c-2")]).message).toMatch(/again/);
-    expect(failureOf([unmatchedCharge("u-1"), unmatchedCharge("u-1")]).message).toMatch(/again/);
+    expect(stopOf([created(1), paid(1), extraCharge(1, "c-2"), extraCharge(1, "c-2")])).toMatchObject({
+      model: "payments",
+      message: expect.stringMatching(/again/) as string,
+    });
+    expect(stopOf([unmatchedCharge("u-1"), unmatchedCharge("u-1")])).toMatchObject({
+      model: "unmatchedCharges",
+      message: expect.stringMatching(/again/) as string,
+    });
   });
 
-  it("a failed event changes nothing and the checkpoint stays before it", () => {
+  it("an event a model cannot apply changes nothing in it and leaves it before that event; the other models take it and go on", () => {
     const history = new History();
     history.add(created(1));
     history.add(paid(1));
     const bad = history.add(paid(2, { userId: 1001 }));
+    const later = [history.add(adjusted(1001, 5)), history.add(created(3)), history.add(unmatchedCharge("u-1"))];
     const models = new LedgerReadModels();
     for (const recorded of history.events.slice(0, 2)) models.apply(recorded);
     const before = models.snapshot();
-    expect(() => models.apply(bad)).toThrow(ProjectionError);
-    expect(models.snapshot()).toEqual(before);
-    expect(models.position).toBe(2n);
+    expect(models.apply(bad)).toBe(true);
+    expect(models.snapshot().payments).toEqual(before.payments);
+    // Balances apply every event they can: this PaymentPaid moves credits as any other does.
+    expect(models.balances.get(1001).credits).toBe(200);
+    for (const recorded of later) models.apply(recorded);
+    expect(models.position).toBe(6n);
+    expect(models.balances.get(1001).credits).toBe(205);
+    expect(models.unmatchedCharges.count()).toBe(1);
+    expect(models.payments.get(paymentIdOf(3))).toBeUndefined();
+    expect(models.modelStatus()).toEqual({
+      balances: { position: 6n },
+      payments: { position: 2n, stopped: { position: 3n, message: expect.stringMatching(/never created/) as string } },
+      unmatchedCharges: { position: 6n },
+    });
+    expect(models.stoppedAmong(["balances", "unmatchedCharges"])).toBeUndefined();
+    expect(models.stoppedAmong(["unmatchedCharges", "payments"])).toMatchObject({ model: "payments", position: 3n });
   });
 });
 
@@ -322,44 +345,66 @@ describe("decoding recorded events", () => {
     expect(models.balances.get(1).credits).toBe(5);
   });
 
-  it("an unknown event type on a ledger stream stops the projection", () => {
-    expect(() => apply((history) => history.raw(`payment-${paymentIdOf(1)}`, "PaymentTeleported", {}))).toThrow(
-      /unknown event type/,
-    );
+  /** Which models the history stops, where, and why. */
+  const stopsOf = (build: (history: History) => void) =>
+    apply(build)
+      .stopped()
+      .map(({ model, position, message }) => ({ model, position, message }));
+
+  it("an unknown event type on a ledger stream stops the models its stream feeds", () => {
+    expect(stopsOf((history) => history.raw(`payment-${paymentIdOf(1)}`, "PaymentTeleported", {}))).toEqual([
+      { model: "payments", position: 1n, message: expect.stringMatching(/unknown event type/) as string },
+      { model: "balances", position: 1n, message: expect.stringMatching(/unknown event type/) as string },
+    ]);
+    expect(stopsOf((history) => history.raw("credits-1", "CreditsTeleported", {})).map((s) => s.model)).toEqual([
+      "balances",
+    ]);
+    expect(
+      stopsOf((history) => history.raw("unmatched-charge-c1", "ChargeTeleported", {})).map((s) => s.model),
+    ).toEqual(["unmatchedCharges"]);
   });
 
-  it("a ledger event type on another stream is not passed over", () => {
-    expect(() => apply((history) => history.raw("orders-1", "CreditsAdjusted", adjusted(1, 5).data))).toThrow(
-      /is on stream orders-1, expected credits-1/,
-    );
+  it("a ledger event type on another stream is not passed over: it stops the models its type feeds", () => {
+    expect(stopsOf((history) => history.raw("orders-1", "CreditsAdjusted", adjusted(1, 5).data))).toEqual([
+      {
+        model: "balances",
+        position: 1n,
+        message: expect.stringMatching(/is on stream orders-1, expected credits-1/) as string,
+      },
+    ]);
   });
 
-  it("a ledger event on the wrong ledger stream stops the projection", () => {
-    expect(() =>
-      apply((history) => history.raw(`payment-${paymentIdOf(2)}`, "PaymentCreated", created(1).data)),
-    ).toThrow(/expected payment-/);
+  it("a ledger event on the wrong ledger stream stops the models its type feeds", () => {
+    expect(stopsOf((history) => history.raw(`payment-${paymentIdOf(2)}`, "PaymentCreated", created(1).data))).toEqual([
+      { model: "payments", position: 1n, message: expect.stringMatching(/expected payment-/) as string },
+    ]);
   });
 
-  it("data that does not match the schema stops the projection", () => {
-    const error = (() => {
-      try {
-        apply((history) =>
-          history.raw(`payment-${paymentIdOf(1)}`, "PaymentCreated", { ...created(1).data, starsAmount: -1 }),
-        );
-      } catch (caught) {
-        return caught;
-      }
-      return undefined;
-    })();
-    expect(error).toBeInstanceOf(ProjectionError);
-    expect((error as ProjectionError).position).toBe(1n);
-    expect((error as ProjectionError).message).toMatch(/position 1 .*starsAmount/s);
+  it("data that does not match the schema stops the models its type feeds, and the message says where and why", () => {
+    const stops = stopsOf((history) => {
+      history.raw(`payment-${paymentIdOf(1)}`, "PaymentPaid", { ...paid(1).data, credits: -1 });
+      history.add(adjusted(1, 5));
+    });
+    expect(stops).toEqual([
+      { model: "payments", position: 1n, message: expect.stringMatching(/position 1 .*credits/s) as string },
+      { model: "balances", position: 1n, message: expect.stringMatching(/position 1 .*credits/s) as string },
+    ]);
   });
 
-  it("a schema version this build cannot read stops the projection", () => {
-    expect(() => apply((history) => history.raw(`credits-1`, "CreditsAdjusted", adjusted(1, 5).data, 99))).toThrow(
-      /schema version 99/,
-    );
+  it("a schema version this build cannot read stops the models its type feeds", () => {
+    const models = apply((history) => {
+      history.raw(`credits-1`, "CreditsAdjusted", adjusted(1, 5).data, 99);
+      history.add(created(1));
+    });
+    expect(models.stopped()).toEqual([
+      {
+        model: "balances",
+        position: 1n,
+        checkpoint: 0n,
+        message: expect.stringMatching(/schema version 99/) as string,
+      },
+    ]);
+    expect(models.payments.count()).toBe(1);
   });
 
   it("an event at or below the checkpoint is a redelivery: skipped, nothing changes", () => {

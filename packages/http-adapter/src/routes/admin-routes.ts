@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
 import { paymentStream } from "@starledger/core";
+import { statsReadModels } from "@starledger/projections";
 import { isChargeAlreadyRefunded } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { callerOf, sendError, type AppContext } from "../app-context.js";
+import { callerOf, refusedAsStopped, sendError, type AppContext } from "../app-context.js";
 import { eventJson } from "../event-json.js";
 import { telegramRefundFailed } from "../http-errors.js";
 import {
@@ -28,6 +29,9 @@ export const adminRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   (app) => {
     const adminErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+    /** Payments as the payments read model shows them; undefined while it is stopped (it could only show the past). */
+    const currentPayment = (paymentId: string) =>
+      ctx.projections.stoppedAmong(["payments"]) === undefined ? ctx.projections.payments.get(paymentId) : undefined;
 
     app.get(
       "/api/payments/admin/list",
@@ -38,11 +42,13 @@ export const adminRoutes =
           querystring: AdminListQuery,
           response: {
             ...adminErrors,
+            503: ErrorBody,
             200: z.object({ payments: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }),
           },
         },
       },
       (request, reply) => {
+        if (refusedAsStopped(ctx, reply, ["payments"])) return;
         const q = request.query;
         const from = toDate(q.from);
         const to = toDate(q.to);
@@ -69,15 +75,16 @@ export const adminRoutes =
           tags: ["admin"],
           summary: "Payment statistics: the runbook's key metrics",
           querystring: StatsQuery,
-          response: { ...adminErrors, 200: z.record(z.string(), z.unknown()) },
+          response: { ...adminErrors, 503: ErrorBody, 200: z.record(z.string(), z.unknown()) },
         },
       },
-      (request) => {
+      (request, reply) => {
+        if (refusedAsStopped(ctx, reply, statsReadModels)) return;
         const from = toDate(request.query.from);
         const to = toDate(request.query.to);
-        return {
+        void reply.send({
           ...ctx.projections.stats({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }),
-        };
+        });
       },
     );
 
@@ -109,6 +116,7 @@ export const adminRoutes =
       },
       async (request, reply) => {
         const id = request.params.id;
+        if (refusedAsStopped(ctx, reply, ["payments"])) return reply;
         const payment = ctx.projections.payments.get(id);
         if (payment === undefined) return sendError(reply, { type: "PaymentNotFound", message: "Payment not found" });
         const read = await ctx.store.readStream(paymentStream(id));
@@ -171,7 +179,7 @@ export const adminRoutes =
           "Payment refunded",
         );
         return reply.send({
-          payment: { ...(ctx.projections.payments.get(id) ?? { paymentId: id, status: "REFUNDED" }) },
+          payment: { ...(currentPayment(id) ?? { paymentId: id, status: "REFUNDED" }) },
         });
       },
     );
@@ -199,7 +207,12 @@ export const adminRoutes =
         if (adjusted.isErr()) return sendError(reply, adjusted.error);
         await ctx.settle(adjusted.value.position);
         request.log.info({ userId, delta, reason, admin: caller.subject }, "Credits adjusted");
-        return reply.code(201).send({ userId, delta, credits: ctx.projections.balances.get(userId).credits });
+        // While the balances model is stopped it cannot show the new balance: the adjustment is recorded all the same.
+        const credits =
+          ctx.projections.stoppedAmong(["balances"]) === undefined
+            ? ctx.projections.balances.get(userId).credits
+            : null;
+        return reply.code(201).send({ userId, delta, credits });
       },
     );
 

@@ -1,8 +1,63 @@
 import { creditPackages } from "@starledger/core";
+import type { ProjectionStatus, ReadModelStatus } from "@starledger/projections";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { AppContext } from "../app-context.js";
+import { readyLagEventsMax, type AppContext } from "../app-context.js";
 import { ConfigResponse } from "../schemas.js";
+
+const Stop = z.object({ position: z.string(), message: z.string() });
+const ModelReadiness = z.object({ position: z.string(), stopped: Stop.optional() });
+const Ready = z.object({
+  ready: z.boolean(),
+  store: z.enum(["ok", "unavailable"]),
+  projections: z.object({
+    position: z.string(),
+    headPosition: z.string().nullable(),
+    lagEvents: z.number().nullable(),
+    lagEventsMax: z.number(),
+    caughtUp: z.boolean(),
+    failed: Stop.optional(),
+    models: z.object({ balances: ModelReadiness, payments: ModelReadiness, unmatchedCharges: ModelReadiness }),
+  }),
+});
+
+const stopJson = (stop: { position: bigint; message: string }): z.infer<typeof Stop> => ({
+  position: stop.position.toString(),
+  message: stop.message,
+});
+
+const modelJson = (model: ReadModelStatus): z.infer<typeof ModelReadiness> => ({
+  position: model.position.toString(),
+  ...(model.stopped === undefined ? {} : { stopped: stopJson(model.stopped) }),
+});
+
+/**
+ * Ready: the store answers, the runner has caught up and follows it, and the models that have not stopped are at
+ * most readyLagEventsMax behind its head. A stopped model is reported, not counted: every instance would have it,
+ * and a load balancer would drop them all.
+ */
+const readiness = (headPosition: bigint | null, status: ProjectionStatus): z.infer<typeof Ready> => {
+  // The runner may have read past the head it was just told: that is no lag.
+  const lagEvents =
+    headPosition === null ? null : Number(headPosition > status.position ? headPosition - status.position : 0n);
+  return {
+    ready: lagEvents !== null && status.caughtUp && lagEvents <= readyLagEventsMax,
+    store: headPosition === null ? "unavailable" : "ok",
+    projections: {
+      position: status.position.toString(),
+      headPosition: headPosition === null ? null : headPosition.toString(),
+      lagEvents,
+      lagEventsMax: readyLagEventsMax,
+      caughtUp: status.caughtUp,
+      ...(status.failed === undefined ? {} : { failed: stopJson(status.failed) }),
+      models: {
+        balances: modelJson(status.models.balances),
+        payments: modelJson(status.models.payments),
+        unmatchedCharges: modelJson(status.models.unmatchedCharges),
+      },
+    },
+  };
+};
 
 /** Anyone: payment config, liveness, readiness, metrics. */
 export const publicRoutes =
@@ -30,44 +85,19 @@ export const publicRoutes =
       () => ({ status: "ok" as const }),
     );
 
-    const Ready = z.object({
-      ready: z.boolean(),
-      store: z.enum(["ok", "unavailable"]),
-      projections: z.object({
-        position: z.string(),
-        headPosition: z.string().nullable(),
-        caughtUp: z.boolean(),
-        failed: z.object({ position: z.string(), message: z.string() }).optional(),
-      }),
-    });
     app.get(
       "/ready",
       {
         schema: {
           tags: ["public"],
-          summary: "Store reachable and projections caught up",
+          summary: "Store reachable and projections following it within readyLagEventsMax; stopped read models listed",
           response: { 200: Ready, 503: Ready },
         },
       },
       async (_request, reply) => {
         const head = await ctx.store.headPosition();
-        const status = ctx.projections.status();
-        const headPosition = head.isOk() ? head.value : null;
-        const caughtUp = status.caughtUp && headPosition !== null && status.position >= headPosition;
-        const ready = head.isOk() && caughtUp && status.failed === undefined;
-        const body = {
-          ready,
-          store: head.isOk() ? ("ok" as const) : ("unavailable" as const),
-          projections: {
-            position: status.position.toString(),
-            headPosition: headPosition === null ? null : headPosition.toString(),
-            caughtUp,
-            ...(status.failed === undefined
-              ? {}
-              : { failed: { position: status.failed.position.toString(), message: status.failed.message } }),
-          },
-        };
-        return reply.code(ready ? 200 : 503).send(body);
+        const body = readiness(head.isOk() ? head.value : null, ctx.projections.status());
+        return reply.code(body.ready ? 200 : 503).send(body);
       },
     );
 

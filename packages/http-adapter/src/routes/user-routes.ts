@@ -4,7 +4,7 @@ import type { PaymentView } from "@starledger/projections";
 import { starsInvoice } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { callerOf, sendError, type AppContext } from "../app-context.js";
+import { callerOf, refusedAsStopped, sendError, type AppContext } from "../app-context.js";
 import { invoiceCreationFailed, runbookMessages } from "../http-errors.js";
 import {
   BalanceResponse,
@@ -143,11 +143,12 @@ export const userRoutes =
           tags: ["user"],
           summary: "The caller's payments, newest first",
           querystring: PageQuery,
-          response: { 200: HistoryResponse, 400: ErrorBody, 401: ErrorBody },
+          response: { 200: HistoryResponse, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
         },
       },
       (request, reply) => {
         const caller = callerOf(request);
+        if (refusedAsStopped(ctx, reply, ["payments"])) return;
         const page = ctx.projections.payments.historyForUser(caller.userId, {
           ...(request.query.cursor === undefined ? {} : { cursor: request.query.cursor }),
           ...(request.query.limit === undefined ? {} : { limit: request.query.limit }),
@@ -166,12 +167,13 @@ export const userRoutes =
         schema: {
           tags: ["user"],
           summary: "The caller's credit balance",
-          response: { 200: BalanceResponse, 401: ErrorBody },
+          response: { 200: BalanceResponse, 401: ErrorBody, 503: ErrorBody },
         },
       },
-      (request) => {
+      (request, reply) => {
         const caller = callerOf(request);
-        return { userId: caller.userId, credits: ctx.projections.balances.get(caller.userId).credits };
+        if (refusedAsStopped(ctx, reply, ["balances"])) return;
+        void reply.send({ userId: caller.userId, credits: ctx.projections.balances.get(caller.userId).credits });
       },
     );
     return Promise.resolve();
