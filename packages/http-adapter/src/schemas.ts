@@ -1,3 +1,4 @@
+import { paymentStatuses } from "@starledger/core";
 import { z } from "zod";
 
 /** Request and response schemas: the OpenAPI document is generated from these. */
@@ -24,9 +25,12 @@ export const CreatePaymentBody = z
     message: "Give either starsAmount or packageId",
   });
 
+export const PaymentStatus = z.enum(paymentStatuses);
+
+/** A first create answers PENDING; a replayed Idempotency-Key answers the payment as it is now. */
 export const CreatePaymentResponse = z.object({
   paymentId: z.uuid(),
-  status: z.literal("PENDING"),
+  status: PaymentStatus,
   packageId: z.string(),
   starsAmount: z.number().int(),
   credits: z.number().int(),
@@ -41,7 +45,7 @@ export const IdempotencyKeyHeader = z
 
 export const HistoryItem = z.object({
   paymentId: z.string(),
-  status: z.enum(["PENDING", "PAID", "FAILED", "REFUNDED"]),
+  status: PaymentStatus,
   packageId: z.string(),
   starsAmount: z.number().int(),
   credits: z.number().int(),
@@ -61,7 +65,7 @@ export const HistoryResponse = z.object({ payments: z.array(HistoryItem), nextCu
 export const BalanceResponse = z.object({ userId: z.number().int(), credits: z.number().int() });
 
 export const AdminListQuery = PageQuery.extend({
-  status: z.enum(["PENDING", "PAID", "FAILED", "REFUNDED"]).optional(),
+  status: PaymentStatus.optional(),
   userId: z.coerce.number().int().positive().optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),

@@ -80,6 +80,24 @@ describe("POST /api/payments/create", () => {
     expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
   });
 
+  it("a replayed Idempotency-Key answers the payment as it is now: PAID once paid, REFUNDED once refunded, with its link", async () => {
+    const headers = { "idempotency-key": "order-paid" };
+    const first = await t.createPayment(42, { starsAmount: 10 }, headers);
+    expect(first.status).toBe("PENDING");
+    await t.pay(first);
+
+    const afterPaid = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers });
+    expect(afterPaid.statusCode, afterPaid.body).toBe(201);
+    expect(afterPaid.json()).toEqual({ ...first, status: "PAID" });
+
+    const admin = { user: 1, admin: true };
+    expect((await t.call("POST", `/api/payments/admin/${first.paymentId}/refund`, admin)).statusCode).toBe(200);
+    const afterRefund = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers });
+    expect(afterRefund.json()).toEqual({ ...first, status: "REFUNDED" });
+    expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentCreated")).toHaveLength(1);
+    expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
+  });
+
   it("concurrent requests with the same Idempotency-Key all answer the same payment and link, created once", async () => {
     const headers = { "idempotency-key": "double-click" };
     const answers = await Promise.all(

@@ -1,4 +1,4 @@
-import type { FailureReason, LedgerEvent, EventOf, UncreditedChargeReason } from "@starledger/core";
+import type { FailureReason, LedgerEvent, EventOf, PaymentStatus, UncreditedChargeReason } from "@starledger/core";
 import { isoMillis } from "./iso-millis.js";
 import { InconsistentHistoryError } from "./ledger-event-decoder.js";
 import {
@@ -13,9 +13,6 @@ import {
   type PageRequest,
   type SortKey,
 } from "./pagination.js";
-
-export const paymentStatuses = ["PENDING", "PAID", "FAILED", "REFUNDED"] as const;
-export type PaymentStatus = (typeof paymentStatuses)[number];
 
 /** A second (or mismatched, or late) charge on a payment: never credited, to be refunded. */
 export type ExtraChargeView = {

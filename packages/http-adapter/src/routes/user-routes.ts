@@ -41,9 +41,10 @@ const historyItem = (p: PaymentView): z.infer<typeof HistoryResponse>["payments"
 export const userRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   (app) => {
+    /** The payment as it is now: a replayed Idempotency-Key may find it PAID, FAILED or REFUNDED. */
     const created = (payment: ExistingPayment, invoiceLink: string) => ({
       paymentId: payment.paymentId,
-      status: "PENDING" as const,
+      status: payment.status,
       packageId: payment.packageId,
       starsAmount: payment.starsAmount,
       credits: payment.credits,
@@ -132,7 +133,7 @@ export const userRoutes =
           return sendError(reply, issued.error);
         }
         await ctx.settle(issued.value.position);
-        return reply.code(201).send(created(payment, link.value));
+        return reply.code(201).send(created(issued.value.payment, link.value));
       },
     );
 

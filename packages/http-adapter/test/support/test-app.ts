@@ -1,4 +1,4 @@
-import { InMemoryEventStore, StarsLedger, parseConfig, type Config } from "@starledger/core";
+import { InMemoryEventStore, StarsLedger, parseConfig, type Config, type PaymentStatus } from "@starledger/core";
 import { createProjections, type PaymentView, type ProjectionRunner } from "@starledger/projections";
 import { createMockBotApi, createWebhookService, type BotApi, type MockBotApi } from "@starledger/telegram-adapter";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -69,7 +69,7 @@ export type CallOptions = {
 
 export type CreatedPayment = {
   paymentId: string;
-  status: "PENDING";
+  status: PaymentStatus;
   packageId: string;
   starsAmount: number;
   credits: number;
