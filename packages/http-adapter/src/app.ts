@@ -43,6 +43,13 @@ const errorMessage = (error: unknown, fallback: string): string => {
   return typeof message === "string" && message !== "" ? message : fallback;
 };
 
+/** No query parameter takes a list, so `?limit=100&limit=1` (parsed as an array) is named for what it is. */
+const repeatedQueryParameter = (context: string | undefined, path: string, query: unknown): string | undefined => {
+  if (context !== "querystring" || typeof query !== "object" || query === null) return undefined;
+  const name = path.slice(1);
+  return Array.isArray((query as Record<string, unknown>)[name]) ? `given more than once` : undefined;
+};
+
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
 
@@ -82,10 +89,14 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
 
   app.setErrorHandler((error, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
+      const problems = error.validation.map((v) => ({
+        path: v.instancePath,
+        message: repeatedQueryParameter(error.validationContext, v.instancePath, request.query) ?? v.message,
+      }));
       return sendError(reply, {
         type: "InvalidRequest",
-        message: `Invalid ${error.validationContext ?? "request"}: ${error.validation.map((v) => `${v.instancePath || "/"} ${v.message ?? ""}`.trim()).join("; ")}`,
-        details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+        message: `Invalid ${error.validationContext ?? "request"}: ${problems.map((p) => `${p.path || "/"} ${p.message ?? ""}`.trim()).join("; ")}`,
+        details: problems,
       });
     }
     const code = (error as { code?: string }).code;

@@ -73,3 +73,47 @@ describe("every error body is {error, message}", () => {
     );
   });
 });
+
+describe("numeric query parameters have explicit ranges", () => {
+  const admin = { user: 1, admin: true };
+  const cases: { url: string; param: string; range: string }[] = [
+    { url: "/api/events?after=", param: "after", range: "from 0 to 9223372036854775807" },
+    { url: "/api/events?limit=", param: "limit", range: "from 1 to 10000" },
+    { url: "/api/payments/admin/list?limit=", param: "limit", range: "from 1 to 100" },
+    { url: "/api/payments/admin/list?userId=", param: "userId", range: "from 1 to 9007199254740991" },
+    { url: "/api/payments/history?limit=", param: "limit", range: "from 1 to 100" },
+  ];
+  const outOfRange = ["9223372036854775808", "99999999999999999999999", "-1", "1.5", "1e3", "abc", "", "0x10", " 1"];
+
+  it.each(cases)(
+    "$url<value> outside its range answers 400 naming $param and the range",
+    async ({ url, param, range }) => {
+      for (const value of outOfRange) {
+        const res = await t.call("GET", `${url}${encodeURIComponent(value)}`, admin);
+        const body = expectError(res, 400, "InvalidRequest");
+        expect(body.message, value).toContain(`/${param} must be a whole number ${range}`);
+      }
+    },
+  );
+
+  it("the largest position a PostgreSQL bigint holds is a valid cursor: an empty page, not an error", async () => {
+    const res = await t.call("GET", "/api/events?after=9223372036854775807", admin);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toBe("");
+  });
+
+  it("a parameter given more than once answers 400 saying so, not 'received NaN'", async () => {
+    for (const url of [
+      "/api/events?limit=100&limit=1",
+      "/api/events?after=1&after=2",
+      "/api/payments/history?limit=100&limit=1",
+      "/api/payments/admin/list?status=PAID&status=PENDING",
+      "/api/payments/admin/list?cursor=a&cursor=b",
+    ]) {
+      const body = expectError(await t.call("GET", url, admin), 400, "InvalidRequest");
+      const param = /\?(\w+)=/.exec(url)?.[1] ?? "";
+      expect(body.message, url).toContain(`${param} given more than once`);
+      expect(body.message, url).not.toContain("NaN");
+    }
+  });
+});
