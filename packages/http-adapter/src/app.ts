@@ -17,6 +17,8 @@ import {
   type AppDeps,
 } from "./app-context.js";
 import { authenticate, requireAdmin } from "./auth.js";
+import { RequestRefused } from "./http-errors.js";
+import { acceptJsonOnly } from "./json-body.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
 import { userRoutes } from "./routes/user-routes.js";
@@ -73,6 +75,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     if (closing) void reply.header("connection", "close");
     done(null, payload);
   });
+  acceptJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -99,6 +102,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
         details: problems,
       });
     }
+    if (error instanceof RequestRefused) return sendError(reply, error.refusal);
     const code = (error as { code?: string }).code;
     const statusCode = (error as { statusCode?: number }).statusCode;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
@@ -106,13 +110,6 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
         type: "PayloadTooLarge",
         message: `Body larger than ${request.routeOptions.bodyLimit} bytes`,
       });
-    }
-    if (
-      code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
-      code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
-      (error instanceof SyntaxError && statusCode === 400)
-    ) {
-      return sendError(reply, { type: "InvalidRequest", message: "Malformed JSON body" });
     }
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
       return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });

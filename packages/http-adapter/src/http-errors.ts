@@ -55,6 +55,14 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentSystemNotConfigured: 503,
 };
 
+/** Thrown where fastify wants an Error (a content-type parser, a hook) to answer with an AppError. */
+export class RequestRefused extends Error {
+  constructor(readonly refusal: AppError) {
+    super(refusal.type);
+    this.name = "RequestRefused";
+  }
+}
+
 const messageOf = (error: AppError): string => {
   switch (error.type) {
     case "PaymentNotFound":

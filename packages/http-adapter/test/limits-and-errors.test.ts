@@ -53,6 +53,57 @@ describe("request limits", () => {
   });
 });
 
+describe("bodies that are not plain JSON objects", () => {
+  it("a text/plain body on a JSON route answers 415 in the {error, message} shape, and records nothing", async () => {
+    for (const url of ["/api/payments/create", "/master/webhook"]) {
+      const res = await t.app.inject({
+        method: "POST",
+        url,
+        payload: '{"starsAmount": 10}',
+        headers: { authorization, "content-type": "text/plain" },
+      });
+      const body = expectError(res, 415, "UnsupportedMediaType");
+      expect(body.message).toContain("application/json");
+    }
+    expect(await allEvents(t.memory)).toHaveLength(0);
+  });
+
+  it('a "__proto__" key in valid JSON answers 400 saying the key is not allowed, not "Malformed JSON"', async () => {
+    for (const payload of ['{"starsAmount": 10, "__proto__": {"admin": true}}', '{"a": [{"\\u005f_proto__": 1}]}']) {
+      const body = expectError(
+        await rawPost("/api/payments/create", payload, { authorization }),
+        400,
+        "InvalidRequest",
+      );
+      expect(body.message, payload).toBe('The key "__proto__" is not allowed in a JSON body');
+    }
+    const ctor = expectError(
+      await rawPost("/master/webhook", '{"update_id": 1, "constructor": {"prototype": {}}}', {}),
+      400,
+      "InvalidRequest",
+    );
+    expect(ctor.message).toContain('"constructor"');
+    expect(await allEvents(t.memory)).toHaveLength(0);
+  });
+
+  it("a webhook body nested deeper than 64 levels is refused with 400 before it is parsed", async () => {
+    const depth = 500_000; // just under the webhook's 1 MiB body limit
+    const deep = `{"update_id": 1, "message": ${"[".repeat(depth)}${"]".repeat(depth)}}`;
+    expect(deep.length).toBeGreaterThan(1024 * 1024 - 64 * 1024);
+    const body = expectError(await rawPost("/master/webhook", deep, {}), 400, "InvalidRequest");
+    expect(body.message).toBe("JSON body nested deeper than 64 levels");
+    expect(await allEvents(t.memory)).toHaveLength(0);
+  });
+
+  it("nesting up to 64 levels is parsed, and brackets inside strings do not count", async () => {
+    const at = (levels: number) => `{"update_id": 7, "x": ${"[".repeat(levels - 1)}${"]".repeat(levels - 1)}}`;
+    expect((await rawPost("/master/webhook", at(64), {})).statusCode).toBe(200);
+    expectError(await rawPost("/master/webhook", at(65), {}), 400, "InvalidRequest");
+    const inString = JSON.stringify({ update_id: 8, text: `${"[{".repeat(200)}\\"` });
+    expect((await rawPost("/master/webhook", inString, {})).statusCode).toBe(200);
+  });
+});
+
 describe("every error body is {error, message}", () => {
   it("validation errors name the bad field", async () => {
     const body = expectError(
