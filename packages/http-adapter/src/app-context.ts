@@ -28,6 +28,15 @@ export const defaultCreateRateLimitPerMinute = 30;
 export const bodyLimitBytes = 64 * 1024;
 /** Telegram's updates may carry large messages we ignore; refusing them with 413 would make Telegram retry forever. */
 export const webhookBodyLimitBytes = 1024 * 1024;
+/**
+ * A request's headers and body must have arrived within this (Node's requestTimeout), or it is answered 408 and its
+ * connection closed: a client that trickles its body a byte at a time cannot hold a connection for longer.
+ */
+export const requestBodyDeadlineMs = 30_000;
+/** A request's headers must have arrived within this (Node's headersTimeout). */
+export const requestHeadersDeadlineMs = 10_000;
+/** How often Node looks for requests past those deadlines (its default, 30 s, would double the body deadline). */
+export const deadlineCheckIntervalMs = 1_000;
 
 export type AppContext = AppDeps & {
   readonly clock: () => Date;

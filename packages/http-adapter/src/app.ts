@@ -11,12 +11,16 @@ import {
 } from "fastify-type-provider-zod";
 import {
   bodyLimitBytes,
+  deadlineCheckIntervalMs,
   defaultReadYourWritesTimeoutMs,
+  requestBodyDeadlineMs,
+  requestHeadersDeadlineMs,
   sendError,
   type AppContext,
   type AppDeps,
 } from "./app-context.js";
 import { authenticate, requireAdmin } from "./auth.js";
+import { clientErrorHandler } from "./client-errors.js";
 import { RequestRefused } from "./http-errors.js";
 import { acceptJsonOnly } from "./json-body.js";
 import { adminRoutes } from "./routes/admin-routes.js";
@@ -27,6 +31,8 @@ import { webhookRoutes } from "./routes/webhook-routes.js";
 export type BuildAppOptions = {
   /** A pino logger (serve) or fastify logger options (tests: false). */
   readonly logger?: FastifyBaseLogger | FastifyServerOptions["logger"];
+  /** Default requestBodyDeadlineMs; tests of the deadline shorten it. */
+  readonly requestBodyDeadlineMs?: number;
 };
 
 /** Paths and fields the logger never prints. */
@@ -58,9 +64,17 @@ const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
 /** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
   const loggerOption = options.logger ?? false;
+  const bodyDeadlineMs = options.requestBodyDeadlineMs ?? requestBodyDeadlineMs;
   const app = Fastify({
     ...(isPinoLike(loggerOption) ? { loggerInstance: loggerOption } : { logger: loggerOption }),
     bodyLimit: bodyLimitBytes,
+    requestTimeout: bodyDeadlineMs,
+    http: {
+      requestTimeout: bodyDeadlineMs,
+      headersTimeout: Math.min(requestHeadersDeadlineMs, bodyDeadlineMs),
+      connectionsCheckingInterval: Math.min(deadlineCheckIntervalMs, bodyDeadlineMs),
+    },
+    clientErrorHandler: clientErrorHandler({ requestBodyDeadlineMs: bodyDeadlineMs }),
     return503OnClosing: true,
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();

@@ -16,6 +16,8 @@ export type HttpOnlyError =
   | { readonly type: "PayloadTooLarge"; readonly message: string }
   | { readonly type: "UnsupportedMediaType"; readonly message: string }
   | { readonly type: "TooManyRequests"; readonly message: string }
+  | { readonly type: "RequestTimeout"; readonly message: string }
+  | { readonly type: "RequestHeadersTooLarge"; readonly message: string }
   | { readonly type: "IdempotencyConflict"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
@@ -36,6 +38,8 @@ const statusByType: Record<AppError["type"], number> = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
+  RequestTimeout: 408,
+  RequestHeadersTooLarge: 431,
   PaymentNotFound: 404,
   UnknownCharge: 404,
   PreCheckoutRefused: 409,

@@ -1,6 +1,11 @@
+import { maxHeaderSize } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { allEvents } from "@starledger/core/testing";
-import { expectError, startTestApp, type TestApp } from "./support/test-app.js";
+import { createBotApi } from "@starledger/telegram-adapter";
+import { FakeBotApiServer } from "@starledger/telegram-adapter/testing";
+import { eventually, fetchJson } from "./support/http-client.js";
+import { parseRawResponse, SlowClient } from "./support/slow-client.js";
+import { expectError, startTestApp, testBotToken, type TestApp } from "./support/test-app.js";
 
 let t: TestApp;
 let authorization: string;
@@ -101,6 +106,54 @@ describe("bodies that are not plain JSON objects", () => {
     expectError(await rawPost("/master/webhook", at(65), {}), 400, "InvalidRequest");
     const inString = JSON.stringify({ update_id: 8, text: `${"[{".repeat(200)}\\"` });
     expect((await rawPost("/master/webhook", inString, {})).statusCode).toBe(200);
+  });
+});
+
+describe("the request deadline", () => {
+  it("cuts off a client still sending its body, but not a request whose body is in and whose handler is slow", async () => {
+    const fake = new FakeBotApiServer();
+    await fake.start();
+    const app = await startTestApp({
+      botApi: createBotApi({ mode: "REAL", token: testBotToken, apiRoot: fake.root, maxRetries: 0 }),
+      requestBodyDeadlineMs: 300,
+    });
+    try {
+      const url = await app.app.listen({ port: 0, host: "127.0.0.1" });
+      const release = fake.hold("createInvoiceLink");
+      const slowHandler = fetchJson<{ status: string }>(`${url}/api/payments/create`, {
+        token: await app.tokenFor(42),
+        body: JSON.stringify({ starsAmount: 10 }),
+      });
+      await eventually(
+        () => Promise.resolve(fake.callsOf("createInvoiceLink").length > 0 ? true : undefined),
+        "createInvoiceLink to reach Telegram",
+      );
+      // A slow client that started later is cut off, so the deadline has passed for the held request too.
+      const slowBody = await SlowClient.start(url);
+      const cut = await slowBody.ended;
+      expect(cut.closedByServer).toBe(true);
+      expect(parseRawResponse(cut.received).status).toBe(408);
+      release();
+      const created = await slowHandler;
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.status).toBe("PENDING");
+    } finally {
+      await app.close();
+      await fake.stop();
+    }
+  });
+});
+
+describe("what Node refuses before fastify sees it", () => {
+  it("headers larger than Node accepts answer 431 in the {error, message} shape, over a real socket", async () => {
+    const url = await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const res = await fetch(`${url}/api/credits/balance`, { headers: { "x-padding": "x".repeat(32 * 1024) } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({
+      error: "RequestHeadersTooLarge",
+      message: `Request headers larger than ${maxHeaderSize} bytes`,
+    });
   });
 });
 

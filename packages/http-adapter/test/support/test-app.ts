@@ -55,6 +55,8 @@ export type TestAppOptions = {
   readonly now?: () => Date;
   /** pino level of the captured log; default debug. */
   readonly logLevel?: string;
+  /** buildApp's request deadline (default requestBodyDeadlineMs). */
+  readonly requestBodyDeadlineMs?: number;
 };
 
 export type CallOptions = {
@@ -136,7 +138,10 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
         initDataMaxAgeMs: config.INIT_DATA_MAX_AGE,
       },
     },
-    { logger },
+    {
+      logger,
+      ...(options.requestBodyDeadlineMs === undefined ? {} : { requestBodyDeadlineMs: options.requestBodyDeadlineMs }),
+    },
   );
 
   const tokens = new Map<string, string>();
