@@ -72,6 +72,8 @@ export type PaymentsReadModel = {
   /** All payments newest first, filtered. Cost grows with the rows the filters skip, not with the page size alone. */
   list(query?: PaymentListQuery): PaymentPageResult;
   count(): number;
+  /** The user's payments still PENDING that can still be paid at `now` (not yet past expiresAt). */
+  pendingCountForUser(userId: number, now: Date): number;
   /** Payments holding an extra charge not yet refunded, in the order they became so, at most `limit` (<= pageSizeMax). */
   withExtraChargesPendingRefund(limit?: number): readonly PaymentView[];
 };
@@ -140,6 +142,8 @@ export class PaymentsProjection implements PaymentsReadModel {
   private readonly byCreated: PaymentRecord[] = [];
   private readonly byUser = new Map<number, PaymentRecord[]>();
   private readonly pendingExtraRefunds = new Set<string>();
+  /** Each user's PENDING payments: a create checks its cap against this without walking the user's history. */
+  private readonly pendingByUser = new Map<number, Set<PaymentRecord>>();
 
   /** `seq` is the global position of the event, a safe integer. */
   apply(event: LedgerEvent, seq: number): void {
@@ -158,6 +162,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         return;
       case "PaymentPaid": {
         const record = this.existing(event.data.paymentId, event.type);
+        this.settled(record);
         record.status = "PAID";
         record.paidAt = event.data.paidAt;
         record.paidAtMs = isoMillis(event.data.paidAt);
@@ -170,6 +175,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       }
       case "PaymentFailed": {
         const record = this.existing(event.data.paymentId, event.type);
+        this.settled(record);
         record.status = "FAILED";
         record.failedAt = event.data.failedAt;
         record.failedAtMs = isoMillis(event.data.failedAt);
@@ -209,6 +215,13 @@ export class PaymentsProjection implements PaymentsReadModel {
 
   count(): number {
     return this.byId.size;
+  }
+
+  pendingCountForUser(userId: number, now: Date): number {
+    const nowMs = now.getTime();
+    let count = 0;
+    for (const record of this.pendingByUser.get(userId) ?? []) if (isoMillis(record.expiresAt) > nowMs) count++;
+    return count;
   }
 
   historyForUser(userId: number, page: PageRequest = {}): PaymentPageResult {
@@ -311,6 +324,16 @@ export class PaymentsProjection implements PaymentsReadModel {
     const mine = this.byUser.get(data.userId);
     if (mine === undefined) this.byUser.set(data.userId, [record]);
     else insertSorted(mine, record);
+    const pending = this.pendingByUser.get(data.userId);
+    if (pending === undefined) this.pendingByUser.set(data.userId, new Set([record]));
+    else pending.add(record);
+  }
+
+  /** The payment leaves PENDING (paid or failed, expiry included). */
+  private settled(record: PaymentRecord): void {
+    const pending = this.pendingByUser.get(record.userId);
+    pending?.delete(record);
+    if (pending?.size === 0) this.pendingByUser.delete(record.userId);
   }
 
   private extraChargeReceived(event: EventOf<"ExtraChargeReceived">): void {
