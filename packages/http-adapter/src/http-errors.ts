@@ -19,6 +19,7 @@ export type HttpOnlyError =
   | { readonly type: "RequestTimeout"; readonly message: string }
   | { readonly type: "RequestHeadersTooLarge"; readonly message: string }
   | { readonly type: "IdempotencyConflict"; readonly message: string }
+  | { readonly type: "TooManyPendingPayments"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "PaymentSystemNotConfigured"; readonly message: string };
@@ -47,6 +48,7 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentNotPaid: 409,
   PaymentAlreadyRefunded: 409,
   PaymentNotExpired: 409,
+  TooManyPendingPayments: 409,
   IdempotencyConflict: 422,
   PaymentAlreadyExists: 422,
   DuplicateEventId: 500,

@@ -4,8 +4,16 @@ import type { PaymentView } from "@starledger/projections";
 import { starsInvoice } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { callerOf, sendError, type AppContext } from "../app-context.js";
-import { invoiceCreationFailed, runbookMessages } from "../http-errors.js";
+import {
+  callerOf,
+  defaultCreateRateLimitPerMinute,
+  pendingPaymentsPerUserMax,
+  rateLimitCallersPerWindowMax,
+  sendError,
+  type AppContext,
+} from "../app-context.js";
+import type { Caller } from "../auth.js";
+import { invoiceCreationFailed, runbookMessages, type AppError } from "../http-errors.js";
 import {
   BalanceResponse,
   CreatePaymentBody,
@@ -37,6 +45,11 @@ const historyItem = (p: PaymentView): z.infer<typeof HistoryResponse>["payments"
   ...(p.failureReason === null ? {} : { failureReason: p.failureReason }),
 });
 
+const packageRequest = (body: z.infer<typeof CreatePaymentBody>): { packageId?: string; starsAmount?: number } => ({
+  ...(body.packageId === undefined ? {} : { packageId: body.packageId }),
+  ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
+});
+
 /** Users: create a payment, see their history and balance. */
 export const userRoutes =
   (ctx: AppContext): FastifyPluginAsyncZod =>
@@ -51,6 +64,23 @@ export const userRoutes =
       invoiceLink,
     });
 
+    /** A create refused before the ledger sees it: an unknown package, or one unpaid payment too many. */
+    const refusedBeforeLedger = (
+      caller: Caller,
+      body: z.infer<typeof CreatePaymentBody>,
+      key: string | undefined,
+    ): AppError | undefined => {
+      const creditPackage = ctx.ledger.resolvePackage(packageRequest(body));
+      if (creditPackage.isErr()) return creditPackage.error;
+      // A replayed Idempotency-Key answers its payment whatever the user holds now.
+      if (key !== undefined && ctx.projections.payments.get(paymentIdFor(caller.userId, key)) !== undefined) return;
+      if (ctx.projections.payments.pendingCountForUser(caller.userId, ctx.clock()) < pendingPaymentsPerUserMax) return;
+      return {
+        type: "TooManyPendingPayments",
+        message: `You already have ${pendingPaymentsPerUserMax} unpaid payments, the most allowed: pay one of them or wait until one expires, then create another`,
+      };
+    };
+
     app.post(
       "/api/payments/create",
       {
@@ -63,13 +93,27 @@ export const userRoutes =
             201: CreatePaymentResponse,
             400: ErrorBody,
             401: ErrorBody,
+            409: ErrorBody,
             422: ErrorBody,
             429: ErrorBody,
             502: ErrorBody,
             503: ErrorBody,
           },
         },
-        config: { rateLimit: { max: ctx.createRateLimitPerMinute ?? 30, timeWindow: 60_000 } },
+        // Runs before the rate limit counts the request: a refused create writes nothing and does not count.
+        preHandler: (request, reply, done) => {
+          const refusal = refusedBeforeLedger(callerOf(request), request.body, request.headers["idempotency-key"]);
+          if (refusal === undefined) done();
+          else sendError(reply, refusal);
+        },
+        config: {
+          rateLimit: {
+            max: ctx.createRateLimitPerMinute ?? defaultCreateRateLimitPerMinute,
+            timeWindow: 60_000,
+            // The route's own counter store; the plugin's default of 5,000 keys would forget callers within a minute.
+            cache: rateLimitCallersPerWindowMax,
+          },
+        },
       },
       async (request, reply) => {
         const caller = callerOf(request);
@@ -80,8 +124,7 @@ export const userRoutes =
         const result = await ctx.ledger.createPayment({
           paymentId,
           userId: caller.userId,
-          ...(body.packageId === undefined ? {} : { packageId: body.packageId }),
-          ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
+          ...packageRequest(body),
           now,
         });
         if (result.isErr()) {
