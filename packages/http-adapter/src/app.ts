@@ -3,7 +3,6 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import {
-  hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
@@ -21,7 +20,7 @@ import {
 } from "./app-context.js";
 import { authenticate, requireAdmin } from "./auth.js";
 import { clientErrorHandler } from "./client-errors.js";
-import { RequestRefused } from "./http-errors.js";
+import { errorHandler } from "./error-handler.js";
 import { acceptJsonOnly } from "./json-body.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
@@ -44,19 +43,6 @@ export const redactedLogPaths = [
   "secret",
   "authSecret",
 ];
-
-/** @fastify/rate-limit throws its errorResponseBuilder's plain object, not an Error: read `message` from either. */
-const errorMessage = (error: unknown, fallback: string): string => {
-  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === "string" && message !== "" ? message : fallback;
-};
-
-/** No query parameter takes a list, so `?limit=100&limit=1` (parsed as an array) is named for what it is. */
-const repeatedQueryParameter = (context: string | undefined, path: string, query: unknown): string | undefined => {
-  if (context !== "querystring" || typeof query !== "object" || query === null) return undefined;
-  const name = path.slice(1);
-  return Array.isArray((query as Record<string, unknown>)[name]) ? `given more than once` : undefined;
-};
 
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
@@ -104,39 +90,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     },
   };
 
-  app.setErrorHandler((error, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const problems = error.validation.map((v) => ({
-        path: v.instancePath,
-        message: repeatedQueryParameter(error.validationContext, v.instancePath, request.query) ?? v.message,
-      }));
-      return sendError(reply, {
-        type: "InvalidRequest",
-        message: `Invalid ${error.validationContext ?? "request"}: ${problems.map((p) => `${p.path || "/"} ${p.message ?? ""}`.trim()).join("; ")}`,
-        details: problems,
-      });
-    }
-    if (error instanceof RequestRefused) return sendError(reply, error.refusal);
-    const code = (error as { code?: string }).code;
-    const statusCode = (error as { statusCode?: number }).statusCode;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return sendError(reply, {
-        type: "PayloadTooLarge",
-        message: `Body larger than ${request.routeOptions.bodyLimit} bytes`,
-      });
-    }
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
-      return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
-    if (statusCode === 429)
-      return sendError(reply, { type: "TooManyRequests", message: errorMessage(error, "Too many requests") });
-    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-      return reply.code(statusCode).send({ error: "BadRequest", message: errorMessage(error, "Bad request") });
-    }
-    request.log.error({ err: error }, "Unhandled error");
-    return reply
-      .code(500)
-      .send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
-  });
+  app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
   );

@@ -53,8 +53,7 @@ Run "starledger <command> --help" for a command's options.`;
 const help: Record<string, string> = {
   serve: `starledger serve
   Runs the server. Defaults: PAYMENT_MODE=MOCK, EVENT_STORE_URL=sqlite:./data/starledger.db, 127.0.0.1:8001.
-  Prints the mode, the store, the URL and the docs URL. SIGTERM/SIGINT: finish in-flight requests (connections still
-  open after ${shutdownGraceMs / 1000} s are closed), close the store.`,
+  Prints the mode, the store, the URL and the docs URL. SIGTERM/SIGINT: finish in-flight requests (at most ${shutdownGraceMs / 1000} s), close the store.`,
   token: `starledger token --user ID [--admin] [--ttl 1h]
   Prints a bearer token signed with AUTH_SECRET (MOCK mode without it: the generated development secret).
   --user ID   Telegram user id (the token's sub)

@@ -50,59 +50,62 @@ const packageRequest = (body: z.infer<typeof CreatePaymentBody>): { packageId?: 
   ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
 });
 
-/** Users: create a payment, see their history and balance. */
-export const userRoutes =
+/** The payment as it is now: a replayed Idempotency-Key may find it PAID, FAILED or REFUNDED. */
+const created = (payment: ExistingPayment, invoiceLink: string) => ({
+  paymentId: payment.paymentId,
+  status: payment.status,
+  packageId: payment.packageId,
+  starsAmount: payment.starsAmount,
+  credits: payment.credits,
+  invoiceLink,
+});
+
+/** A create refused before the ledger sees it: an unknown package, or one unpaid payment too many. */
+const refusedBeforeLedger = (
+  ctx: AppContext,
+  caller: Caller,
+  body: z.infer<typeof CreatePaymentBody>,
+  key: string | undefined,
+): AppError | undefined => {
+  const creditPackage = ctx.ledger.resolvePackage(packageRequest(body));
+  if (creditPackage.isErr()) return creditPackage.error;
+  // A replayed Idempotency-Key answers its payment whatever the user holds now.
+  if (key !== undefined && ctx.projections.payments.get(paymentIdFor(caller.userId, key)) !== undefined) return;
+  if (ctx.projections.payments.pendingCountForUser(caller.userId, ctx.clock()) < pendingPaymentsPerUserMax) return;
+  return {
+    type: "TooManyPendingPayments",
+    message: `You already have ${pendingPaymentsPerUserMax} unpaid payments, the most allowed: pay one of them or wait until one expires, then create another`,
+  };
+};
+
+const createPaymentSchema = {
+  tags: ["user"],
+  summary: "Create a payment and its Stars invoice link",
+  headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
+  body: CreatePaymentBody,
+  response: {
+    201: CreatePaymentResponse,
+    400: ErrorBody,
+    401: ErrorBody,
+    409: ErrorBody,
+    422: ErrorBody,
+    429: ErrorBody,
+    502: ErrorBody,
+    503: ErrorBody,
+  },
+};
+
+/** Create a payment and its invoice link; refusals that write nothing are answered before the rate limit counts. */
+const createPaymentRoute =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   (app) => {
-    /** The payment as it is now: a replayed Idempotency-Key may find it PAID, FAILED or REFUNDED. */
-    const created = (payment: ExistingPayment, invoiceLink: string) => ({
-      paymentId: payment.paymentId,
-      status: payment.status,
-      packageId: payment.packageId,
-      starsAmount: payment.starsAmount,
-      credits: payment.credits,
-      invoiceLink,
-    });
-
-    /** A create refused before the ledger sees it: an unknown package, or one unpaid payment too many. */
-    const refusedBeforeLedger = (
-      caller: Caller,
-      body: z.infer<typeof CreatePaymentBody>,
-      key: string | undefined,
-    ): AppError | undefined => {
-      const creditPackage = ctx.ledger.resolvePackage(packageRequest(body));
-      if (creditPackage.isErr()) return creditPackage.error;
-      // A replayed Idempotency-Key answers its payment whatever the user holds now.
-      if (key !== undefined && ctx.projections.payments.get(paymentIdFor(caller.userId, key)) !== undefined) return;
-      if (ctx.projections.payments.pendingCountForUser(caller.userId, ctx.clock()) < pendingPaymentsPerUserMax) return;
-      return {
-        type: "TooManyPendingPayments",
-        message: `You already have ${pendingPaymentsPerUserMax} unpaid payments, the most allowed: pay one of them or wait until one expires, then create another`,
-      };
-    };
-
     app.post(
       "/api/payments/create",
       {
-        schema: {
-          tags: ["user"],
-          summary: "Create a payment and its Stars invoice link",
-          headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
-          body: CreatePaymentBody,
-          response: {
-            201: CreatePaymentResponse,
-            400: ErrorBody,
-            401: ErrorBody,
-            409: ErrorBody,
-            422: ErrorBody,
-            429: ErrorBody,
-            502: ErrorBody,
-            503: ErrorBody,
-          },
-        },
+        schema: createPaymentSchema,
         // Runs before the rate limit counts the request: a refused create writes nothing and does not count.
         preHandler: (request, reply, done) => {
-          const refusal = refusedBeforeLedger(callerOf(request), request.body, request.headers["idempotency-key"]);
+          const refusal = refusedBeforeLedger(ctx, callerOf(request), request.body, request.headers["idempotency-key"]);
           if (refusal === undefined) done();
           else sendError(reply, refusal);
         },
@@ -180,6 +183,13 @@ export const userRoutes =
       },
     );
 
+    return Promise.resolve();
+  };
+
+/** The caller's history and balance, from the read models. */
+const accountRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  (app) => {
     app.get(
       "/api/payments/history",
       {
@@ -219,4 +229,12 @@ export const userRoutes =
       },
     );
     return Promise.resolve();
+  };
+
+/** Users: create a payment, see their history and balance. */
+export const userRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    await app.register(createPaymentRoute(ctx));
+    await app.register(accountRoutes(ctx));
   };
