@@ -51,16 +51,17 @@ const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
   const loggerOption = options.logger ?? false;
   const bodyDeadlineMs = options.requestBodyDeadlineMs ?? requestBodyDeadlineMs;
+  const headersDeadlineMs = Math.min(requestHeadersDeadlineMs, bodyDeadlineMs);
   const app = Fastify({
     ...(isPinoLike(loggerOption) ? { loggerInstance: loggerOption } : { logger: loggerOption }),
     bodyLimit: bodyLimitBytes,
     requestTimeout: bodyDeadlineMs,
     http: {
       requestTimeout: bodyDeadlineMs,
-      headersTimeout: Math.min(requestHeadersDeadlineMs, bodyDeadlineMs),
+      headersTimeout: headersDeadlineMs,
       connectionsCheckingInterval: Math.min(deadlineCheckIntervalMs, bodyDeadlineMs),
     },
-    clientErrorHandler: clientErrorHandler({ requestBodyDeadlineMs: bodyDeadlineMs }),
+    clientErrorHandler: clientErrorHandler({ headersDeadlineMs, requestBodyDeadlineMs: bodyDeadlineMs }),
     return503OnClosing: true,
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();

@@ -5,12 +5,14 @@ import { toHttpError, type AppError } from "./http-errors.js";
 
 type ConnectionError = Error & { readonly code?: string };
 
-const clientErrorOf = (error: ConnectionError, limits: { requestBodyDeadlineMs: number }): AppError => {
+export type RequestDeadlines = { readonly headersDeadlineMs: number; readonly requestBodyDeadlineMs: number };
+
+const clientErrorOf = (error: ConnectionError, limits: RequestDeadlines): AppError => {
   switch (error.code) {
     case "ERR_HTTP_REQUEST_TIMEOUT":
       return {
         type: "RequestTimeout",
-        message: `The request's headers and body did not arrive within ${limits.requestBodyDeadlineMs} ms`,
+        message: `Request too slow: its headers must arrive within ${limits.headersDeadlineMs} ms and all of it within ${limits.requestBodyDeadlineMs} ms`,
       };
     case "HPE_HEADER_OVERFLOW":
       return { type: "RequestHeadersTooLarge", message: `Request headers larger than ${maxHeaderSize} bytes` };
@@ -23,7 +25,7 @@ const clientErrorOf = (error: ConnectionError, limits: { requestBodyDeadlineMs: 
  * What Node refuses before fastify sees a request (a request too slow, headers too large, broken HTTP) is answered in
  * the same {error, message} shape as everything else, and its connection is closed.
  */
-export const clientErrorHandler = (limits: { requestBodyDeadlineMs: number }) =>
+export const clientErrorHandler = (limits: RequestDeadlines) =>
   function (this: FastifyInstance, error: ConnectionError, socket: Socket): void {
     if (error.code === "ECONNRESET" || socket.destroyed) return;
     const { status, body } = toHttpError(clientErrorOf(error, limits));

@@ -93,7 +93,10 @@ for (const store of stores) {
         expect(end.closedByServer).toBe(true);
         expect(parseRawResponse(end.received)).toEqual({
           status: 408,
-          body: { error: "RequestTimeout", message: "The request's headers and body did not arrive within 300 ms" },
+          body: {
+            error: "RequestTimeout",
+            message: "Request too slow: its headers must arrive within 300 ms and all of it within 300 ms",
+          },
         });
         // The server still answers everyone else.
         expect((await fetchJson(`${short.url}/health`)).status).toBe(200);
