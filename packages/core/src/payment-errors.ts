@@ -18,7 +18,9 @@ export const preCheckoutErrorMessages: Record<PreCheckoutRefusal, string> = {
   expired: "This invoice has expired. Please start a new purchase.",
 };
 
-export type PaymentStatus = "PENDING" | "PAID" | "FAILED" | "REFUNDED";
+/** A payment's status: the one list, so schemas and read models cannot drift from the decider. */
+export const paymentStatuses = ["PENDING", "PAID", "FAILED", "REFUNDED"] as const;
+export type PaymentStatus = (typeof paymentStatuses)[number];
 
 export type PaymentError =
   | { readonly type: "PaymentNotFound"; readonly message: string }

@@ -32,9 +32,30 @@ export const defaultReadYourWritesTimeoutMs = 2_000;
  */
 export const readyLagEventsMax = 500;
 export const defaultCreateRateLimitPerMinute = 30;
+/**
+ * Distinct callers whose create counters are kept per minute. The counters live in an LRU of this size: with more
+ * callers than this in one window the least recent would be forgotten and could start again at zero (the plugin's
+ * default, 5,000, was reached by 5,000 users a minute). About 100 bytes each.
+ */
+export const rateLimitCallersPerWindowMax = 100_000;
+/**
+ * Unpaid (PENDING, not yet expired) payments one user may hold; a create beyond it is refused until the user pays
+ * one or one expires. Checked against the read models, so creates racing on several instances may pass it by the
+ * few in flight.
+ */
+export const pendingPaymentsPerUserMax = 20;
 export const bodyLimitBytes = 64 * 1024;
 /** Telegram's updates may carry large messages we ignore; refusing them with 413 would make Telegram retry forever. */
 export const webhookBodyLimitBytes = 1024 * 1024;
+/**
+ * A request's headers and body must have arrived within this (Node's requestTimeout), or it is answered 408 and its
+ * connection closed: a client that trickles its body a byte at a time cannot hold a connection for longer.
+ */
+export const requestBodyDeadlineMs = 30_000;
+/** A request's headers must have arrived within this (Node's headersTimeout). */
+export const requestHeadersDeadlineMs = 10_000;
+/** How often Node looks for requests past those deadlines (its default, 30 s, would double the body deadline). */
+export const deadlineCheckIntervalMs = 1_000;
 
 export type AppContext = AppDeps & {
   readonly clock: () => Date;

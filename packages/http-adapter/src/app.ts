@@ -3,7 +3,6 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import {
-  hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
@@ -11,12 +10,18 @@ import {
 } from "fastify-type-provider-zod";
 import {
   bodyLimitBytes,
+  deadlineCheckIntervalMs,
   defaultReadYourWritesTimeoutMs,
+  requestBodyDeadlineMs,
+  requestHeadersDeadlineMs,
   sendError,
   type AppContext,
   type AppDeps,
 } from "./app-context.js";
 import { authenticate, requireAdmin } from "./auth.js";
+import { clientErrorHandler } from "./client-errors.js";
+import { errorHandler } from "./error-handler.js";
+import { acceptJsonOnly } from "./json-body.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
 import { userRoutes } from "./routes/user-routes.js";
@@ -25,6 +30,8 @@ import { webhookRoutes } from "./routes/webhook-routes.js";
 export type BuildAppOptions = {
   /** A pino logger (serve) or fastify logger options (tests: false). */
   readonly logger?: FastifyBaseLogger | FastifyServerOptions["logger"];
+  /** Default requestBodyDeadlineMs; tests of the deadline shorten it. */
+  readonly requestBodyDeadlineMs?: number;
 };
 
 /** Paths and fields the logger never prints. */
@@ -37,21 +44,24 @@ export const redactedLogPaths = [
   "authSecret",
 ];
 
-/** @fastify/rate-limit throws its errorResponseBuilder's plain object, not an Error: read `message` from either. */
-const errorMessage = (error: unknown, fallback: string): string => {
-  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === "string" && message !== "" ? message : fallback;
-};
-
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
 
 /** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
   const loggerOption = options.logger ?? false;
+  const bodyDeadlineMs = options.requestBodyDeadlineMs ?? requestBodyDeadlineMs;
+  const headersDeadlineMs = Math.min(requestHeadersDeadlineMs, bodyDeadlineMs);
   const app = Fastify({
     ...(isPinoLike(loggerOption) ? { loggerInstance: loggerOption } : { logger: loggerOption }),
     bodyLimit: bodyLimitBytes,
+    requestTimeout: bodyDeadlineMs,
+    http: {
+      requestTimeout: bodyDeadlineMs,
+      headersTimeout: headersDeadlineMs,
+      connectionsCheckingInterval: Math.min(deadlineCheckIntervalMs, bodyDeadlineMs),
+    },
+    clientErrorHandler: clientErrorHandler({ headersDeadlineMs, requestBodyDeadlineMs: bodyDeadlineMs }),
     return503OnClosing: true,
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
@@ -66,6 +76,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     if (closing) void reply.header("connection", "close");
     done(null, payload);
   });
+  acceptJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -80,41 +91,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     },
   };
 
-  app.setErrorHandler((error, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return sendError(reply, {
-        type: "InvalidRequest",
-        message: `Invalid ${error.validationContext ?? "request"}: ${error.validation.map((v) => `${v.instancePath || "/"} ${v.message ?? ""}`.trim()).join("; ")}`,
-        details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
-      });
-    }
-    const code = (error as { code?: string }).code;
-    const statusCode = (error as { statusCode?: number }).statusCode;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return sendError(reply, {
-        type: "PayloadTooLarge",
-        message: `Body larger than ${request.routeOptions.bodyLimit} bytes`,
-      });
-    }
-    if (
-      code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
-      code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
-      (error instanceof SyntaxError && statusCode === 400)
-    ) {
-      return sendError(reply, { type: "InvalidRequest", message: "Malformed JSON body" });
-    }
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
-      return sendError(reply, { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" });
-    if (statusCode === 429)
-      return sendError(reply, { type: "TooManyRequests", message: errorMessage(error, "Too many requests") });
-    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-      return reply.code(statusCode).send({ error: "BadRequest", message: errorMessage(error, "Bad request") });
-    }
-    request.log.error({ err: error }, "Unhandled error");
-    return reply
-      .code(500)
-      .send({ error: "InternalError", message: "Internal error; nothing was recorded unless a later read shows it" });
-  });
+  app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
   );

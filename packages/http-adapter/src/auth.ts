@@ -1,5 +1,5 @@
 import { validateInitData } from "@starledger/telegram-adapter";
-import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from "jose";
 import { err, ok, type Result } from "neverthrow";
 
 /** Who is calling. `subject` names the caller in audit fields (e.g. an admin's refund). */
@@ -20,8 +20,11 @@ export type AuthSettings = {
 
 const algorithm = "HS256";
 export const tokenIssuer = "starledger";
-/** Longest lifetime a token may be issued with. */
-export const tokenTtlMaxMs = 365 * 24 * 60 * 60 * 1000;
+const dayMs = 24 * 60 * 60 * 1000;
+/** Longest lifetime a token may be issued with (the CLI's cap) and that the server accepts. */
+export const tokenTtlMaxMs = 365 * dayMs;
+/** How far the issuer's clock may run ahead of ours before a token of the longest lifetime looks too long. */
+export const tokenClockSkewMaxMs = 60_000;
 
 const key = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 const unauthorized = (message: string): AuthError => ({ type: "Unauthorized", message });
@@ -42,13 +45,26 @@ export const issueToken = async (
     .sign(key(secret));
 };
 
+/**
+ * How long a token was made to live: from iat to exp, and never less than from now to exp, so that neither a missing
+ * nor a future iat lets a token outlive tokenTtlMaxMs.
+ */
+const lifetimeMs = (payload: JWTPayload, now: Date): number => {
+  const expMs = (payload.exp ?? 0) * 1000;
+  const fromNowMs = expMs - now.getTime() - tokenClockSkewMaxMs;
+  return payload.iat === undefined ? fromNowMs : Math.max(fromNowMs, expMs - payload.iat * 1000);
+};
+
 const verifyBearer = async (token: string, settings: AuthSettings, now: Date): Promise<Result<Caller, AuthError>> => {
   try {
     const { payload } = await jwtVerify(token, key(settings.authSecret), {
       algorithms: [algorithm],
+      issuer: tokenIssuer,
       requiredClaims: ["exp", "sub"],
       currentDate: now,
     });
+    if (lifetimeMs(payload, now) > tokenTtlMaxMs)
+      return err(unauthorized(`Token lifetime exceeds ${tokenTtlMaxMs / dayMs} days`));
     const userId = Number(payload.sub);
     if (!/^\d+$/.test(payload.sub ?? "") || !Number.isSafeInteger(userId) || userId <= 0) {
       return err(unauthorized("Token subject must be a Telegram user id"));

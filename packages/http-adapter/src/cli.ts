@@ -22,7 +22,7 @@ import { createBotApiFromConfig } from "@starledger/telegram-adapter";
 import { issueToken, tokenTtlMaxMs } from "./auth.js";
 import { dataDirectory, loadOrCreateDevSecret } from "./dev-secret.js";
 import { describeStoreUrl, openEventStore } from "./open-event-store.js";
-import { startServer } from "./serve.js";
+import { shutdownGraceMs, startServer } from "./serve.js";
 
 type Io = { out: (line: string) => void; err: (line: string) => void };
 const io: Io = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) };
@@ -53,7 +53,7 @@ Run "starledger <command> --help" for a command's options.`;
 const help: Record<string, string> = {
   serve: `starledger serve
   Runs the server. Defaults: PAYMENT_MODE=MOCK, EVENT_STORE_URL=sqlite:./data/starledger.db, 127.0.0.1:8001.
-  Prints the mode, the store, the URL and the docs URL. SIGTERM/SIGINT: finish in-flight requests, close the store.`,
+  Prints the mode, the store, the URL and the docs URL. SIGTERM/SIGINT: finish in-flight requests (at most ${shutdownGraceMs / 1000} s), close the store.`,
   token: `starledger token --user ID [--admin] [--ttl 1h]
   Prints a bearer token signed with AUTH_SECRET (MOCK mode without it: the generated development secret).
   --user ID   Telegram user id (the token's sub)
@@ -106,7 +106,7 @@ const serve = async (): Promise<number> => {
   for (const line of server.banner) io.out(line);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
-      server.logger.info({ signal }, "Shutting down: finishing in-flight requests");
+      server.logger.info({ signal, graceMs: shutdownGraceMs }, "Shutting down: finishing in-flight requests");
       server.close().then(resolve, (error: unknown) => {
         server.logger.error({ err: error }, "Shutdown failed");
         resolve();

@@ -16,7 +16,10 @@ export type HttpOnlyError =
   | { readonly type: "PayloadTooLarge"; readonly message: string }
   | { readonly type: "UnsupportedMediaType"; readonly message: string }
   | { readonly type: "TooManyRequests"; readonly message: string }
+  | { readonly type: "RequestTimeout"; readonly message: string }
+  | { readonly type: "RequestHeadersTooLarge"; readonly message: string }
   | { readonly type: "IdempotencyConflict"; readonly message: string }
+  | { readonly type: "TooManyPendingPayments"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "PaymentSystemNotConfigured"; readonly message: string }
@@ -41,6 +44,8 @@ const statusByType: Record<AppError["type"], number> = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
+  RequestTimeout: 408,
+  RequestHeadersTooLarge: 431,
   PaymentNotFound: 404,
   UnknownCharge: 404,
   PreCheckoutRefused: 409,
@@ -48,6 +53,7 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentNotPaid: 409,
   PaymentAlreadyRefunded: 409,
   PaymentNotExpired: 409,
+  TooManyPendingPayments: 409,
   IdempotencyConflict: 422,
   PaymentAlreadyExists: 422,
   DuplicateEventId: 500,
@@ -60,6 +66,14 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentSystemNotConfigured: 503,
   ReadModelStopped: 503,
 };
+
+/** Thrown where fastify wants an Error (a content-type parser, a hook) to answer with an AppError. */
+export class RequestRefused extends Error {
+  constructor(readonly refusal: AppError) {
+    super(refusal.type);
+    this.name = "RequestRefused";
+  }
+}
 
 const messageOf = (error: AppError): string => {
   switch (error.type) {

@@ -1,4 +1,37 @@
+import { paymentStatuses } from "@starledger/core";
+import { pageSizeMax } from "@starledger/projections";
 import { z } from "zod";
+
+/** Most events the auditors' feed returns per request, and how many without `limit`. */
+export const eventsPageMax = 10_000;
+export const eventsPageDefault = 1_000;
+/** The largest global position: a PostgreSQL bigint (and SQLite's integer) holds no more. */
+export const globalPositionMax = 2n ** 63n - 1n;
+
+/**
+ * A whole-number query parameter within [min, max]. Anything else (negative, fractional, exponent, too large, not a
+ * number) is a 400 that names the range, never a value the store cannot take.
+ */
+const queryWholeNumber = <N extends number | bigint>(min: N, max: N, parse: (digits: string) => N) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d{1,20}$/, message)
+    .transform((digits, ctx) => {
+      const value = parse(digits);
+      if (value >= min && value <= max) return value;
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    })
+    .meta({
+      type: "integer",
+      minimum: Number(min),
+      ...(Number.isSafeInteger(Number(max)) ? { maximum: Number(max) } : {}),
+      description: `a whole number from ${min} to ${max}`,
+    });
+};
+const queryInteger = (min: number, max: number) => queryWholeNumber(min, max, Number);
+const queryPosition = queryWholeNumber(0n, globalPositionMax, BigInt);
 
 /** Request and response schemas: the OpenAPI document is generated from these. */
 export const ErrorBody = z
@@ -24,9 +57,12 @@ export const CreatePaymentBody = z
     message: "Give either starsAmount or packageId",
   });
 
+export const PaymentStatus = z.enum(paymentStatuses);
+
+/** A first create answers PENDING; a replayed Idempotency-Key answers the payment as it is now. */
 export const CreatePaymentResponse = z.object({
   paymentId: z.uuid(),
-  status: z.literal("PENDING"),
+  status: PaymentStatus,
   packageId: z.string(),
   starsAmount: z.number().int(),
   credits: z.number().int(),
@@ -41,7 +77,7 @@ export const IdempotencyKeyHeader = z
 
 export const HistoryItem = z.object({
   paymentId: z.string(),
-  status: z.enum(["PENDING", "PAID", "FAILED", "REFUNDED"]),
+  status: PaymentStatus,
   packageId: z.string(),
   starsAmount: z.number().int(),
   credits: z.number().int(),
@@ -53,7 +89,7 @@ export const HistoryItem = z.object({
 
 export const PageQuery = z.object({
   cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().positive().max(100).optional(),
+  limit: queryInteger(1, pageSizeMax).optional(),
 });
 
 export const HistoryResponse = z.object({ payments: z.array(HistoryItem), nextCursor: z.string().nullable() });
@@ -61,8 +97,8 @@ export const HistoryResponse = z.object({ payments: z.array(HistoryItem), nextCu
 export const BalanceResponse = z.object({ userId: z.number().int(), credits: z.number().int() });
 
 export const AdminListQuery = PageQuery.extend({
-  status: z.enum(["PENDING", "PAID", "FAILED", "REFUNDED"]).optional(),
-  userId: z.coerce.number().int().positive().optional(),
+  status: PaymentStatus.optional(),
+  userId: queryInteger(1, Number.MAX_SAFE_INTEGER).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
@@ -90,8 +126,8 @@ export const AdjustCreditsResponse = z.object({
 });
 
 export const EventsQuery = z.object({
-  after: z.coerce.bigint().nonnegative().optional(),
-  limit: z.coerce.number().int().positive().max(10_000).optional(),
+  after: queryPosition.optional(),
+  limit: queryInteger(1, eventsPageMax).optional(),
 });
 
 export const RecordedEventJson = z.object({

@@ -84,6 +84,50 @@ describe("bearer tokens", () => {
     expectError(await balance(`Bearer ${badSub}`), 401, "Unauthorized");
   });
 
+  describe("lifetime and issuer", () => {
+    const key = new TextEncoder().encode(testAuthSecret);
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    const daySeconds = 24 * 60 * 60;
+    const sign = (claims: { iss?: string; iat?: number; exp: number }) => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("42").setExpirationTime(claims.exp);
+      if (claims.iss !== undefined) jwt.setIssuer(claims.iss);
+      if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+      return jwt.sign(key);
+    };
+
+    it("a token issued for longer than 365 days answers 401 naming the limit, with or without iat", async () => {
+      const now = nowSeconds();
+      const tenYears = now + 10 * 365 * daySeconds;
+      for (const claims of [
+        { iss: "starledger", iat: now, exp: tenYears },
+        { iss: "starledger", exp: tenYears },
+        { iss: "starledger", iat: now - 200 * daySeconds, exp: now + 200 * daySeconds },
+        // A future iat cannot hide a far exp.
+        { iss: "starledger", iat: tenYears - daySeconds, exp: tenYears },
+      ]) {
+        const body = expectError(await balance(`Bearer ${await sign(claims)}`), 401, "Unauthorized");
+        expect(body.message, JSON.stringify(claims)).toBe("Token lifetime exceeds 365 days");
+      }
+    });
+
+    it("a token of exactly 365 days, the longest the CLI issues, is accepted", async () => {
+      const now = nowSeconds();
+      const token = await sign({ iss: "starledger", iat: now, exp: now + 365 * daySeconds });
+      expect((await balance(`Bearer ${token}`)).statusCode).toBe(200);
+    });
+
+    it("a token without the starledger issuer, or with another, answers 401", async () => {
+      const exp = nowSeconds() + 3600;
+      for (const iss of [undefined, "someone-else"]) {
+        const body = expectError(
+          await balance(`Bearer ${await sign({ exp, ...(iss === undefined ? {} : { iss }) })}`),
+          401,
+        );
+        expect(body.message, String(iss)).toBe("Token iss claim is missing or invalid");
+      }
+    });
+  });
+
   it("a token with alg none is refused", async () => {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
     const unsigned = `${encode({ alg: "none" })}.${encode({ sub: "42", role: "admin", exp: Math.floor(Date.now() / 1000) + 3600 })}.`;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken, startServer } from "../src/index.js";
 import { assertDistIsFresh, runCli, ServeProcess } from "./support/cli-process.js";
 import { openSqliteEventStore } from "@starledger/store-sqlite";
+import { SlowClient } from "./support/slow-client.js";
 import { FakeBotApiServer, okResult } from "@starledger/telegram-adapter/testing";
 import {
   eventually,
@@ -364,6 +365,19 @@ describe("starledger serve", () => {
 
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
+
+  it("SIGTERM exits 0 while a slow client holds a connection: after the grace period the server closes it", async () => {
+    const server = await serve({ EVENT_STORE_URL: "memory:", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "info" });
+    const client = await SlowClient.start(server.url);
+    try {
+      await server.waitForStdout(/"msg":"incoming request"/); // its headers are in: the connection is busy
+      expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+      expect((await client.ended).closedByServer).toBe(true);
+      expect(server.stdout).toContain("Shutdown grace period over: closing the connections still open");
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
 
   it("SIGTERM finishes the request in flight, then exits 0; no secret reaches the log", async () => {
     const fake = new FakeBotApiServer();

@@ -2,7 +2,15 @@ import { createBotApi, mockInvoiceLink } from "@starledger/telegram-adapter";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { allEvents } from "@starledger/core/testing";
 import { FakeBotApiServer, errorResult } from "@starledger/telegram-adapter/testing";
-import { expectError, startTestApp, testBotToken, type CreatedPayment, type TestApp } from "./support/test-app.js";
+import { pendingPaymentsPerUserMax } from "../src/app-context.js";
+import {
+  expectError,
+  ManualClock,
+  startTestApp,
+  testBotToken,
+  type CreatedPayment,
+  type TestApp,
+} from "./support/test-app.js";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -76,6 +84,24 @@ describe("POST /api/payments/create", () => {
     const first = await t.createPayment(42, { starsAmount: 25 }, headers);
     const second = await t.createPayment(42, { starsAmount: 25 }, headers);
     expect(second).toEqual(first);
+    expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentCreated")).toHaveLength(1);
+    expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
+  });
+
+  it("a replayed Idempotency-Key answers the payment as it is now: PAID once paid, REFUNDED once refunded, with its link", async () => {
+    const headers = { "idempotency-key": "order-paid" };
+    const first = await t.createPayment(42, { starsAmount: 10 }, headers);
+    expect(first.status).toBe("PENDING");
+    await t.pay(first);
+
+    const afterPaid = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers });
+    expect(afterPaid.statusCode, afterPaid.body).toBe(201);
+    expect(afterPaid.json()).toEqual({ ...first, status: "PAID" });
+
+    const admin = { user: 1, admin: true };
+    expect((await t.call("POST", `/api/payments/admin/${first.paymentId}/refund`, admin)).statusCode).toBe(200);
+    const afterRefund = await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 }, headers });
+    expect(afterRefund.json()).toEqual({ ...first, status: "REFUNDED" });
     expect((await allEvents(t.memory)).filter((e) => e.type === "PaymentCreated")).toHaveLength(1);
     expect(t.mock.calls.filter((c) => c.method === "createInvoiceLink")).toHaveLength(1);
   });
@@ -170,6 +196,52 @@ describe("POST /api/payments/create", () => {
     }
   });
 
+  it("requests refused before the ledger (an unknown package, the pending cap) do not count against the limit", async () => {
+    const limited = await startTestApp({ createRateLimitPerMinute: 2 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const refused = await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 11 } });
+        expectError(refused, 400, "UnknownPackage");
+      }
+      await limited.createPayment(7);
+      await limited.createPayment(7);
+      expectError(
+        await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 10 } }),
+        429,
+        "TooManyRequests",
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("a user's counter is not forgotten when 5,000 other users create within the same minute", async () => {
+    const limited = await startTestApp({ createRateLimitPerMinute: 2 });
+    try {
+      await limited.createPayment(7);
+      await limited.createPayment(7);
+      // 5,001 other callers reach the limiter; with the store down each is a quick 503 that writes nothing.
+      limited.failing.down = true;
+      const others = Array.from({ length: 5_001 }, (_, i) => 100_000 + i);
+      for (let i = 0; i < others.length; i += 250) {
+        const answers = await Promise.all(
+          others
+            .slice(i, i + 250)
+            .map((userId) => limited.call("POST", "/api/payments/create", { user: userId, body: { starsAmount: 10 } })),
+        );
+        expect(answers.map((r) => r.statusCode).filter((status) => status !== 503)).toEqual([]);
+      }
+      limited.failing.down = false;
+      expectError(
+        await limited.call("POST", "/api/payments/create", { user: 7, body: { starsAmount: 10 } }),
+        429,
+        "TooManyRequests",
+      );
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
+
   it("answers 503 and records nothing when the store is down", async () => {
     t.failing.down = true;
     expectError(
@@ -179,6 +251,54 @@ describe("POST /api/payments/create", () => {
     );
     expect(await allEvents(t.memory)).toHaveLength(0);
     expect(t.mock.calls).toHaveLength(0);
+  });
+});
+
+describe("POST /api/payments/create: at most 20 unpaid payments per user", () => {
+  const fill = async (app: TestApp, userId: number) => {
+    const payments: CreatedPayment[] = [];
+    for (let i = 0; i < pendingPaymentsPerUserMax; i++) payments.push(await app.createPayment(userId));
+    return payments;
+  };
+
+  it("the 21st unpaid payment answers 409 telling the user to pay or wait, records nothing and calls no Telegram", async () => {
+    const [first] = await fill(t, 42);
+    const events = (await allEvents(t.memory)).length;
+    const invoices = t.mock.calls.length;
+    const body = expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }),
+      409,
+      "TooManyPendingPayments",
+    );
+    expect(body.message).toContain("20 unpaid payments");
+    expect(body.message).toContain("pay one of them or wait until one expires");
+    expect((await allEvents(t.memory)).length).toBe(events);
+    expect(t.mock.calls.length).toBe(invoices);
+
+    await t.createPayment(43); // another user is not affected
+    if (first === undefined) throw new Error("no payment");
+    await t.pay(first);
+    await t.createPayment(42); // paying one frees a place
+  });
+
+  it("a replayed Idempotency-Key still answers its payment when the user is at the cap", async () => {
+    const headers = { "idempotency-key": "kept" };
+    const kept = await t.createPayment(42, { starsAmount: 10 }, headers);
+    for (let i = 1; i < pendingPaymentsPerUserMax; i++) await t.createPayment(42);
+    expect(await t.createPayment(42, { starsAmount: 10 }, headers)).toEqual(kept);
+  });
+
+  it("payments past their expiry no longer count", async () => {
+    const clock = new ManualClock();
+    const app = await startTestApp({ now: clock.now, env: { PAYMENT_TTL: "1h" } });
+    try {
+      await fill(app, 42);
+      expectError(await app.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }), 409);
+      clock.advance(60 * 60 * 1000 + 1);
+      await app.createPayment(42);
+    } finally {
+      await app.close();
+    }
   });
 });
 

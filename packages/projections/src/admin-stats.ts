@@ -1,6 +1,6 @@
-import type { FailureReason } from "@starledger/core";
+import type { FailureReason, PaymentStatus } from "@starledger/core";
 import { FailureReason as FailureReasons } from "@starledger/core";
-import type { PaymentRecord, PaymentStatus } from "./payments.js";
+import type { PaymentRecord } from "./payments.js";
 import type { UnmatchedChargeRecord } from "./unmatched-charges.js";
 
 export type StatsRange = {

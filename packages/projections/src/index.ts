@@ -5,13 +5,12 @@ export type { Balance, BalancesReadModel } from "./balances.js";
 export { decodeRecordedEvent, InconsistentHistoryError, ProjectionError } from "./ledger-event-decoder.js";
 export { pageSizeDefault, pageSizeMax } from "./pagination.js";
 export type { InvalidPageRequest, PageRequest } from "./pagination.js";
-export { paymentStatuses, PaymentsProjection } from "./payments.js";
+export { PaymentsProjection } from "./payments.js";
 export type {
   ExtraChargeView,
   PaymentListQuery,
   PaymentPage,
   PaymentPageResult,
-  PaymentStatus,
   PaymentView,
   PaymentsReadModel,
 } from "./payments.js";

@@ -1,4 +1,4 @@
-import type { FailureReason, LedgerEvent, EventOf, UncreditedChargeReason } from "@starledger/core";
+import type { FailureReason, LedgerEvent, EventOf, PaymentStatus, UncreditedChargeReason } from "@starledger/core";
 import { isoMillis } from "./iso-millis.js";
 import { InconsistentHistoryError } from "./ledger-event-decoder.js";
 import {
@@ -13,9 +13,6 @@ import {
   type PageRequest,
   type SortKey,
 } from "./pagination.js";
-
-export const paymentStatuses = ["PENDING", "PAID", "FAILED", "REFUNDED"] as const;
-export type PaymentStatus = (typeof paymentStatuses)[number];
 
 /** A second (or mismatched, or late) charge on a payment: never credited, to be refunded. */
 export type ExtraChargeView = {
@@ -75,6 +72,8 @@ export type PaymentsReadModel = {
   /** All payments newest first, filtered. Cost grows with the rows the filters skip, not with the page size alone. */
   list(query?: PaymentListQuery): PaymentPageResult;
   count(): number;
+  /** The user's payments still PENDING that can still be paid at `now` (not yet past expiresAt). */
+  pendingCountForUser(userId: number, now: Date): number;
   /** Payments holding an extra charge not yet refunded, in the order they became so, at most `limit` (<= pageSizeMax). */
   withExtraChargesPendingRefund(limit?: number): readonly PaymentView[];
   /** Ids of payments still PENDING whose expiresAt <= now, earliest expiry first, at most `limit`: the expiry sweeper's port. */
@@ -146,8 +145,11 @@ export class PaymentsProjection implements PaymentsReadModel {
   private readonly byCreated: PaymentRecord[] = [];
   private readonly byUser = new Map<number, PaymentRecord[]>();
   private readonly pendingExtraRefunds = new Set<string>();
-  /** Payments still PENDING: the only ones that can expire. */
-  private readonly pending = new Set<PaymentRecord>();
+  /**
+   * Each user's PENDING payments, the only ones that can expire: a create checks its cap against this without
+   * walking the user's history, and the expiry sweeper looks only at these.
+   */
+  private readonly pendingByUser = new Map<number, Set<PaymentRecord>>();
 
   /** `seq` is the global position of the event, a safe integer. */
   apply(event: LedgerEvent, seq: number): void {
@@ -166,8 +168,8 @@ export class PaymentsProjection implements PaymentsReadModel {
         return;
       case "PaymentPaid": {
         const record = this.existing(event.data.paymentId, event.type);
+        this.settled(record);
         record.status = "PAID";
-        this.pending.delete(record);
         record.paidAt = event.data.paidAt;
         record.paidAtMs = isoMillis(event.data.paidAt);
         record.paidStarsAmount = event.data.totalAmount;
@@ -179,8 +181,8 @@ export class PaymentsProjection implements PaymentsReadModel {
       }
       case "PaymentFailed": {
         const record = this.existing(event.data.paymentId, event.type);
+        this.settled(record);
         record.status = "FAILED";
-        this.pending.delete(record);
         record.failedAt = event.data.failedAt;
         record.failedAtMs = isoMillis(event.data.failedAt);
         record.failureReason = event.data.reason;
@@ -221,6 +223,13 @@ export class PaymentsProjection implements PaymentsReadModel {
     return this.byId.size;
   }
 
+  pendingCountForUser(userId: number, now: Date): number {
+    const nowMs = now.getTime();
+    let count = 0;
+    for (const record of this.pendingByUser.get(userId) ?? []) if (record.expiresAtMs > nowMs) count++;
+    return count;
+  }
+
   historyForUser(userId: number, page: PageRequest = {}): PaymentPageResult {
     return this.page(this.byUser.get(userId) ?? [], { ...page, userId });
   }
@@ -243,7 +252,9 @@ export class PaymentsProjection implements PaymentsReadModel {
   expiredPending(now: Date, limit: number): readonly string[] {
     const nowMs = now.getTime();
     const due: PaymentRecord[] = [];
-    for (const record of this.pending) if (record.expiresAtMs <= nowMs) due.push(record);
+    for (const pending of this.pendingByUser.values()) {
+      for (const record of pending) if (record.expiresAtMs <= nowMs) due.push(record);
+    }
     due.sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.seq - b.seq);
     return due.slice(0, Math.max(0, limit)).map((record) => record.paymentId);
   }
@@ -326,11 +337,20 @@ export class PaymentsProjection implements PaymentsReadModel {
       extraCharges: [],
     };
     this.byId.set(data.paymentId, record);
-    this.pending.add(record);
     insertSorted(this.byCreated, record);
     const mine = this.byUser.get(data.userId);
     if (mine === undefined) this.byUser.set(data.userId, [record]);
     else insertSorted(mine, record);
+    const pending = this.pendingByUser.get(data.userId);
+    if (pending === undefined) this.pendingByUser.set(data.userId, new Set([record]));
+    else pending.add(record);
+  }
+
+  /** The payment leaves PENDING (paid or failed, expiry included). */
+  private settled(record: PaymentRecord): void {
+    const pending = this.pendingByUser.get(record.userId);
+    pending?.delete(record);
+    if (pending?.size === 0) this.pendingByUser.delete(record.userId);
   }
 
   private extraChargeReceived(event: EventOf<"ExtraChargeReceived">): void {

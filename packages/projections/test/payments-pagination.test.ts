@@ -174,3 +174,22 @@ describe("payment history and admin list", () => {
     });
   });
 });
+
+describe("pending payments per user", () => {
+  it("counts a user's payments still PENDING and not yet expired; paid, failed and other users' do not count", () => {
+    const history = new History();
+    const models = new LedgerReadModels();
+    const createdAt = "2025-03-01T00:00:00.000Z"; // expires 24 h later
+    for (let i = 1; i <= 5; i++) history.add(created(i, { userId: 7, createdAt }));
+    history.add(created(6, { userId: 8, createdAt }));
+    history.add(paid(1, { userId: 7 }));
+    history.add(failed(2, "invoice_creation_failed"));
+    for (const recorded of history.events) models.apply(recorded);
+
+    expect(models.payments.pendingCountForUser(7, new Date("2025-03-01T12:00:00Z"))).toBe(3);
+    expect(models.payments.pendingCountForUser(8, new Date("2025-03-01T12:00:00Z"))).toBe(1);
+    expect(models.payments.pendingCountForUser(9, new Date("2025-03-01T12:00:00Z"))).toBe(0);
+    // Past expiresAt a pending payment can no longer be paid, so it no longer counts.
+    expect(models.payments.pendingCountForUser(7, new Date("2025-03-02T00:00:00Z"))).toBe(0);
+  });
+});

@@ -12,15 +12,12 @@ import {
   AdjustCreditsResponse,
   AdminListQuery,
   ErrorBody,
+  eventsPageDefault,
   EventsQuery,
   PaymentIdParams,
   RecordedEventJson,
   StatsQuery,
 } from "../schemas.js";
-
-/** Most events the auditors' feed returns per request. */
-export const eventsPageMax = 10_000;
-export const eventsPageDefault = 1_000;
 
 const toDate = (iso: string | undefined): Date | undefined => (iso === undefined ? undefined : new Date(iso));
 
@@ -228,7 +225,7 @@ export const adminRoutes =
       },
       (request, reply) => {
         const after = request.query.after ?? 0n;
-        const limit = Math.min(request.query.limit ?? eventsPageDefault, eventsPageMax);
+        const limit = request.query.limit ?? eventsPageDefault;
         const lines = async function* () {
           for await (const event of ctx.store.readAll({ after, limit })) yield `${JSON.stringify(eventJson(event))}\n`;
         };

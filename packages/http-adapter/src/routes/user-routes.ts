@@ -4,8 +4,17 @@ import type { PaymentView } from "@starledger/projections";
 import { starsInvoice } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { callerOf, refusedAsStopped, sendError, type AppContext } from "../app-context.js";
-import { invoiceCreationFailed, runbookMessages } from "../http-errors.js";
+import {
+  callerOf,
+  defaultCreateRateLimitPerMinute,
+  pendingPaymentsPerUserMax,
+  rateLimitCallersPerWindowMax,
+  refusedAsStopped,
+  sendError,
+  type AppContext,
+} from "../app-context.js";
+import type { Caller } from "../auth.js";
+import { invoiceCreationFailed, runbookMessages, type AppError } from "../http-errors.js";
 import {
   BalanceResponse,
   CreatePaymentBody,
@@ -37,38 +46,78 @@ const historyItem = (p: PaymentView): z.infer<typeof HistoryResponse>["payments"
   ...(p.failureReason === null ? {} : { failureReason: p.failureReason }),
 });
 
-/** Users: create a payment, see their history and balance. */
-export const userRoutes =
+const packageRequest = (body: z.infer<typeof CreatePaymentBody>): { packageId?: string; starsAmount?: number } => ({
+  ...(body.packageId === undefined ? {} : { packageId: body.packageId }),
+  ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
+});
+
+/** The payment as it is now: a replayed Idempotency-Key may find it PAID, FAILED or REFUNDED. */
+const created = (payment: ExistingPayment, invoiceLink: string) => ({
+  paymentId: payment.paymentId,
+  status: payment.status,
+  packageId: payment.packageId,
+  starsAmount: payment.starsAmount,
+  credits: payment.credits,
+  invoiceLink,
+});
+
+/** A create refused before the ledger sees it: an unknown package, or one unpaid payment too many. */
+const refusedBeforeLedger = (
+  ctx: AppContext,
+  caller: Caller,
+  body: z.infer<typeof CreatePaymentBody>,
+  key: string | undefined,
+): AppError | undefined => {
+  const creditPackage = ctx.ledger.resolvePackage(packageRequest(body));
+  if (creditPackage.isErr()) return creditPackage.error;
+  // A replayed Idempotency-Key answers its payment whatever the user holds now.
+  if (key !== undefined && ctx.projections.payments.get(paymentIdFor(caller.userId, key)) !== undefined) return;
+  if (ctx.projections.payments.pendingCountForUser(caller.userId, ctx.clock()) < pendingPaymentsPerUserMax) return;
+  return {
+    type: "TooManyPendingPayments",
+    message: `You already have ${pendingPaymentsPerUserMax} unpaid payments, the most allowed: pay one of them or wait until one expires, then create another`,
+  };
+};
+
+const createPaymentSchema = {
+  tags: ["user"],
+  summary: "Create a payment and its Stars invoice link",
+  headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
+  body: CreatePaymentBody,
+  response: {
+    201: CreatePaymentResponse,
+    400: ErrorBody,
+    401: ErrorBody,
+    409: ErrorBody,
+    422: ErrorBody,
+    429: ErrorBody,
+    502: ErrorBody,
+    503: ErrorBody,
+  },
+};
+
+/** Create a payment and its invoice link; refusals that write nothing are answered before the rate limit counts. */
+const createPaymentRoute =
   (ctx: AppContext): FastifyPluginAsyncZod =>
   (app) => {
-    const created = (payment: ExistingPayment, invoiceLink: string) => ({
-      paymentId: payment.paymentId,
-      status: "PENDING" as const,
-      packageId: payment.packageId,
-      starsAmount: payment.starsAmount,
-      credits: payment.credits,
-      invoiceLink,
-    });
-
     app.post(
       "/api/payments/create",
       {
-        schema: {
-          tags: ["user"],
-          summary: "Create a payment and its Stars invoice link",
-          headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
-          body: CreatePaymentBody,
-          response: {
-            201: CreatePaymentResponse,
-            400: ErrorBody,
-            401: ErrorBody,
-            422: ErrorBody,
-            429: ErrorBody,
-            502: ErrorBody,
-            503: ErrorBody,
+        schema: createPaymentSchema,
+        // Runs before the rate limit counts the request: a refused create writes nothing and does not count.
+        preHandler: (request, reply, done) => {
+          const refusal = refusedBeforeLedger(ctx, callerOf(request), request.body, request.headers["idempotency-key"]);
+          if (refusal === undefined) done();
+          else sendError(reply, refusal);
+        },
+        config: {
+          rateLimit: {
+            max: ctx.createRateLimitPerMinute ?? defaultCreateRateLimitPerMinute,
+            timeWindow: 60_000,
+            // The route's own counter store; the plugin's default of 5,000 keys would forget callers within a minute.
+            cache: rateLimitCallersPerWindowMax,
           },
         },
-        config: { rateLimit: { max: ctx.createRateLimitPerMinute ?? 30, timeWindow: 60_000 } },
       },
       async (request, reply) => {
         const caller = callerOf(request);
@@ -79,8 +128,7 @@ export const userRoutes =
         const result = await ctx.ledger.createPayment({
           paymentId,
           userId: caller.userId,
-          ...(body.packageId === undefined ? {} : { packageId: body.packageId }),
-          ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
+          ...packageRequest(body),
           now,
         });
         if (result.isErr()) {
@@ -132,10 +180,17 @@ export const userRoutes =
           return sendError(reply, issued.error);
         }
         await ctx.settle(issued.value.position);
-        return reply.code(201).send(created(payment, link.value));
+        return reply.code(201).send(created(issued.value.payment, link.value));
       },
     );
 
+    return Promise.resolve();
+  };
+
+/** The caller's history and balance, from the read models. */
+const accountRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  (app) => {
     app.get(
       "/api/payments/history",
       {
@@ -177,4 +232,12 @@ export const userRoutes =
       },
     );
     return Promise.resolve();
+  };
+
+/** Users: create a payment, see their history and balance. */
+export const userRoutes =
+  (ctx: AppContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    await app.register(createPaymentRoute(ctx));
+    await app.register(accountRoutes(ctx));
   };

@@ -5,6 +5,7 @@ import {
   parseConfig,
   type Config,
   type PaymentExpirySweeper,
+  type PaymentStatus,
 } from "@starledger/core";
 import { createProjections, type PaymentView, type ProjectionRunner } from "@starledger/projections";
 import { createMockBotApi, createWebhookService, type BotApi, type MockBotApi } from "@starledger/telegram-adapter";
@@ -62,6 +63,8 @@ export type TestAppOptions = {
   readonly now?: () => Date;
   /** pino level of the captured log; default debug. */
   readonly logLevel?: string;
+  /** buildApp's request deadline (default requestBodyDeadlineMs). */
+  readonly requestBodyDeadlineMs?: number;
 };
 
 export type CallOptions = {
@@ -76,7 +79,7 @@ export type CallOptions = {
 
 export type CreatedPayment = {
   paymentId: string;
-  status: "PENDING";
+  status: PaymentStatus;
   packageId: string;
   starsAmount: number;
   credits: number;
@@ -152,7 +155,10 @@ export const startTestApp = async (options: TestAppOptions = {}) => {
         initDataMaxAgeMs: config.INIT_DATA_MAX_AGE,
       },
     },
-    { logger },
+    {
+      logger,
+      ...(options.requestBodyDeadlineMs === undefined ? {} : { requestBodyDeadlineMs: options.requestBodyDeadlineMs }),
+    },
   );
 
   const tokens = new Map<string, string>();
