@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import {
   AppendNotifier,
+  checkStorable,
   runSubscription,
   storeUnavailable,
   StoreUnavailableError,
@@ -21,7 +22,7 @@ import {
   type Subscription,
 } from "@starledger/core";
 import {
-  AppendViolatedConstraint,
+  AppendRefusedByDatabase,
   AppendWriter,
   type AppendOutcome,
   type EventText,
@@ -29,7 +30,7 @@ import {
 } from "./append-writer.js";
 import { eventColumns, parseEventRow } from "./event-row.js";
 import { migrate } from "./schema-migrations.js";
-import { sqliteUnavailable } from "./sqlite-errors.js";
+import { sqliteStoreError, sqliteUnavailable } from "./sqlite-errors.js";
 
 /** Defaults of the options; each name carries its unit. */
 export const sqliteStoreDefaults = {
@@ -71,7 +72,7 @@ export type GroupCommitStats = {
   readonly transactions: number;
   /** Appends answered ok, including retries recognised by their event ids. */
   readonly appendsCommitted: number;
-  /** Appends answered with a ConcurrencyError or DuplicateEventId. */
+  /** Appends answered with a ConcurrencyError, DuplicateEventId or InvalidEventData. */
   readonly appendsRejected: number;
   /** Appends answered StoreUnavailable (lock timeout, I/O error, closed, queue full). */
   readonly appendsUnavailable: number;
@@ -142,11 +143,13 @@ export class SqliteEventStore implements EventStore {
 
   readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
     if (this.closing !== undefined) return Promise.resolve(err(storeUnavailable("the sqlite store is closed")));
+    const storable = checkStorable(stream);
+    if (storable.isErr()) return Promise.resolve(err(storable.error));
     let rows: unknown[];
     try {
       rows = this.readStreamRows.all(stream);
     } catch (error) {
-      return Promise.resolve(err(sqliteUnavailable("readStream", error)));
+      return Promise.resolve(err(sqliteStoreError("readStream", stream, error)));
     }
     const events: RecordedEvent[] = [];
     for (const row of rows) {
@@ -168,6 +171,11 @@ export class SqliteEventStore implements EventStore {
       return Promise.resolve(
         this.unavailable(`the sqlite append queue is full (${this.settings.maxQueuedAppends} appends)`),
       );
+    }
+    const storable = checkStorable(stream, events);
+    if (storable.isErr()) {
+      this.counters.appendsRejected++;
+      return Promise.resolve(err(storable.error));
     }
     const seen = new Set<string>();
     for (const event of events) {
@@ -272,9 +280,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * One transaction for the batch. An append that breaks a constraint the checks did not foresee is
-   * answered alone and the batch redone without it, so its batch-mates still commit; any other
-   * failure answers every append of the batch StoreUnavailable and writes nothing.
+   * One transaction for the batch. An append whose data SQLite refuses (a constraint the checks did not
+   * foresee, a size or type error) is answered alone and the batch redone without it, so its batch-mates
+   * still commit; any other failure answers every append of the batch StoreUnavailable and writes nothing.
    */
   private commit(batch: PendingAppend[]): void {
     const remaining = batch;
@@ -283,9 +291,9 @@ export class SqliteEventStore implements EventStore {
       try {
         outcomes = this.writer.writeBatch(remaining, Date.now());
       } catch (error) {
-        if (error instanceof AppendViolatedConstraint) {
+        if (error instanceof AppendRefusedByDatabase) {
           const [failed] = remaining.splice(error.index, 1);
-          if (failed !== undefined) this.answer(failed, constraintOutcome(failed, error.cause));
+          if (failed !== undefined) this.answer(failed, refusedOutcome(failed, error.cause));
           continue;
         }
         const unavailable = sqliteUnavailable("append transaction", error);
@@ -331,7 +339,8 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-const constraintOutcome = (append: PendingAppend, cause: unknown): AppendOutcome => {
+/** A unique violation is a lost race (stream, revision) or a reused id; any other refusal is a final data error. */
+const refusedOutcome = (append: PendingAppend, cause: unknown): AppendOutcome => {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (message.includes("events.stream, events.revision")) {
     return { ok: false, error: { type: "ConcurrencyError", stream: append.stream, expected: append.expectedRevision } };
@@ -342,7 +351,7 @@ const constraintOutcome = (append: PendingAppend, cause: unknown): AppendOutcome
       error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" },
     };
   }
-  return { ok: false, error: sqliteUnavailable("append", cause) };
+  return { ok: false, error: sqliteStoreError("append", append.stream, cause) };
 };
 
 type ReadPage = (after: bigint, limit: number) => RecordedEvent[];
