@@ -1,7 +1,14 @@
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { wellFormedTextMessage } from "@starledger/core";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
+import { err, type Result } from "neverthrow";
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -16,7 +23,9 @@ import {
   type AppContext,
   type AppDeps,
 } from "./app-context.js";
-import { authenticate, requireAdmin } from "./auth.js";
+import { authenticate, requireAdmin, type Caller } from "./auth.js";
+import type { AppError } from "./http-errors.js";
+import { AuthorizationHeader } from "./schemas.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
 import { userRoutes } from "./routes/user-routes.js";
@@ -54,6 +63,10 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     bodyLimit: bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // A path whose percent-encoding is not UTF-8 (a lone surrogate sent as %ED%A0%80): the project's 400 shape.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, { type: "InvalidRequest", message: `Invalid path: ${error.message}` });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   // A keep-alive connection whose request was in flight when close() began would otherwise stay open after its
   // response, holding close() (and SIGTERM) for the whole keepAliveTimeout: answer it with Connection: close.
@@ -148,11 +161,20 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     }),
   });
 
+  /** The caller named by the Authorization header: 400 when the header is not well-formed text, else auth.ts decides. */
+  const authenticated = async (request: FastifyRequest): Promise<Result<Caller, AppError>> => {
+    const header = AuthorizationHeader.safeParse(request.headers.authorization);
+    if (!header.success) {
+      return err({ type: "InvalidRequest", message: `Invalid headers: authorization ${wellFormedTextMessage}` });
+    }
+    return authenticate(header.data, deps.auth, clock());
+  };
+
   await app.register(publicRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(async (user) => {
     user.addHook("preHandler", async (request, reply) => {
-      const caller = await authenticate(request.headers.authorization, deps.auth, clock());
+      const caller = await authenticated(request);
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });
@@ -160,7 +182,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   await app.register(async (admin) => {
     admin.addHook("preHandler", async (request, reply) => {
-      const caller = (await authenticate(request.headers.authorization, deps.auth, clock())).andThen(requireAdmin);
+      const caller = (await authenticated(request)).andThen(requireAdmin);
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });
