@@ -9,7 +9,7 @@ import {
   type NewEvent,
   type StoreError,
 } from "@starledger/core";
-import { isDataError } from "./sqlite-errors.js";
+import { isDataError, sqliteStoreError } from "./sqlite-errors.js";
 
 /** An event's data and metadata as the JSON text SQLite stores. */
 export type EventText = { readonly data: string; readonly metadata: string };
@@ -132,3 +132,18 @@ export class AppendWriter {
     return { ok: true, value: { nextRevision: revision, position }, wrote: true };
   }
 }
+
+/** A unique violation is a lost race (stream, revision) or a reused id; any other refusal is a final data error. */
+export const refusedOutcome = (append: PendingAppend, cause: unknown): AppendOutcome => {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (message.includes("events.stream, events.revision")) {
+    return { ok: false, error: { type: "ConcurrencyError", stream: append.stream, expected: append.expectedRevision } };
+  }
+  if (message.includes("events.id")) {
+    return {
+      ok: false,
+      error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" },
+    };
+  }
+  return { ok: false, error: sqliteStoreError("append", append.stream, cause) };
+};
