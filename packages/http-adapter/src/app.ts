@@ -23,7 +23,7 @@ import {
   type AppContext,
   type AppDeps,
 } from "./app-context.js";
-import { authenticate, requireAdmin, type Caller } from "./auth.js";
+import { authenticate, requireAdmin, type AuthSettings, type Caller } from "./auth.js";
 import type { AppError } from "./http-errors.js";
 import { AuthorizationHeader } from "./schemas.js";
 import { adminRoutes } from "./routes/admin-routes.js";
@@ -55,6 +55,24 @@ const errorMessage = (error: unknown, fallback: string): string => {
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
 
+/** A path whose percent-encoding is not UTF-8 (a lone surrogate sent as %ED%A0%80): the project's 400 shape. */
+const badUrlComponent: FastifyServerOptions["frameworkErrors"] = (error, _request, reply) => {
+  sendError(reply, { type: "InvalidRequest", message: `Invalid path: ${error.message}` });
+};
+
+/** The caller named by the Authorization header: 400 when the header is not well-formed text, else auth.ts decides. */
+const authenticateRequest = async (
+  request: FastifyRequest,
+  settings: AuthSettings,
+  now: Date,
+): Promise<Result<Caller, AppError>> => {
+  const header = AuthorizationHeader.safeParse(request.headers.authorization);
+  if (!header.success) {
+    return err({ type: "InvalidRequest", message: `Invalid headers: authorization ${wellFormedTextMessage}` });
+  }
+  return authenticate(header.data, settings, now);
+};
+
 /** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
   const loggerOption = options.logger ?? false;
@@ -63,10 +81,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     bodyLimit: bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    // A path whose percent-encoding is not UTF-8 (a lone surrogate sent as %ED%A0%80): the project's 400 shape.
-    frameworkErrors: (error, _request, reply) => {
-      sendError(reply, { type: "InvalidRequest", message: `Invalid path: ${error.message}` });
-    },
+    frameworkErrors: badUrlComponent,
   }).withTypeProvider<ZodTypeProvider>();
   // A keep-alive connection whose request was in flight when close() began would otherwise stay open after its
   // response, holding close() (and SIGTERM) for the whole keepAliveTimeout: answer it with Connection: close.
@@ -161,20 +176,11 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     }),
   });
 
-  /** The caller named by the Authorization header: 400 when the header is not well-formed text, else auth.ts decides. */
-  const authenticated = async (request: FastifyRequest): Promise<Result<Caller, AppError>> => {
-    const header = AuthorizationHeader.safeParse(request.headers.authorization);
-    if (!header.success) {
-      return err({ type: "InvalidRequest", message: `Invalid headers: authorization ${wellFormedTextMessage}` });
-    }
-    return authenticate(header.data, deps.auth, clock());
-  };
-
   await app.register(publicRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(async (user) => {
     user.addHook("preHandler", async (request, reply) => {
-      const caller = await authenticated(request);
+      const caller = await authenticateRequest(request, deps.auth, clock());
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });
@@ -182,7 +188,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   await app.register(async (admin) => {
     admin.addHook("preHandler", async (request, reply) => {
-      const caller = (await authenticated(request)).andThen(requireAdmin);
+      const caller = (await authenticateRequest(request, deps.auth, clock())).andThen(requireAdmin);
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });
