@@ -2,6 +2,7 @@ import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import { defaultStarsToCreditsRate } from "./credit-packages.js";
 import { defaultExpirySweepIntervalMs } from "./payment-expiry-sweeper.js";
+import { isWellFormedText, wellFormedTextMessage } from "./well-formed-text.js";
 
 const hourMs = 60 * 60 * 1000;
 const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: hourMs, d: 24 * hourMs };
@@ -136,16 +137,22 @@ const shown = (name: string, value: string | undefined): string =>
 /** Parse settings from an environment. Empty strings count as unset. */
 export const parseConfig = (env: Readonly<Record<string, string | undefined>>): Result<Config, ConfigError> => {
   const input: Record<string, string> = {};
+  const illFormed: string[] = [];
   for (const name of Object.keys(ConfigSchema.shape)) {
     const value = env[name];
-    if (value !== undefined && value !== "") input[name] = value;
+    if (value === undefined || value === "") continue;
+    if (isWellFormedText(value)) input[name] = value;
+    else illFormed.push(`${name}: ${wellFormedTextMessage}, got ${shown(name, value)}`);
   }
   const parsed = ConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+  const problems = [
+    ...illFormed,
+    ...(parsed.error?.issues ?? []).map((issue) => {
       const name = String(issue.path[0] ?? "config");
       return `${name}: ${issue.message}, got ${shown(name, input[name])}`;
-    });
+    }),
+  ];
+  if (!parsed.success || problems.length > 0) {
     return err({ type: "ConfigError", problems, message: `Invalid configuration:\n  ${problems.join("\n  ")}` });
   }
   const config = parsed.data;

@@ -52,7 +52,20 @@ export type DuplicateEventId = {
   readonly stream: string;
   readonly eventId: string;
 };
-export type StoreError = ConcurrencyError | StoreUnavailable | DuplicateEventId;
+/**
+ * The store cannot hold what it was given as given: text that would not read back identically, or a value the
+ * database refuses (PostgreSQL class 22/23, SQLite's constraint, size and type errors). Final: nothing was
+ * written, and the same request will be refused again, so it is never a retry.
+ */
+export type InvalidEventData = {
+  readonly type: "InvalidEventData";
+  readonly stream: string;
+  /** Where the refused text is (`events[0].data.telegramPaymentChargeId`); absent when the database refused. */
+  readonly field?: string;
+  readonly message: string;
+  readonly cause?: unknown;
+};
+export type StoreError = ConcurrencyError | StoreUnavailable | DuplicateEventId | InvalidEventData;
 
 export type StreamRead = {
   readonly events: readonly RecordedEvent[];
@@ -103,6 +116,7 @@ export type Subscription = {
  * - subscribe catches up from `after`, then follows live appends; every event once, in order;
  *   the handler is awaited before the next event is delivered.
  * - readAll iteration throws a StoreUnavailableError when the store fails mid-read.
+ * - Text it cannot read back identically (see checkStorable) is refused with InvalidEventData, writing nothing.
  */
 export interface EventStore {
   readStream(stream: string): Promise<Result<StreamRead, StoreError>>;
@@ -125,3 +139,15 @@ export class StoreUnavailableError extends Error {
 
 export const storeUnavailable = (message: string, cause?: unknown): StoreUnavailable =>
   cause === undefined ? { type: "StoreUnavailable", message } : { type: "StoreUnavailable", message, cause };
+
+export const invalidEventData = (
+  stream: string,
+  message: string,
+  details: { readonly field?: string; readonly cause?: unknown } = {},
+): InvalidEventData => ({
+  type: "InvalidEventData",
+  stream,
+  message,
+  ...(details.field === undefined ? {} : { field: details.field }),
+  ...(details.cause === undefined ? {} : { cause: details.cause }),
+});

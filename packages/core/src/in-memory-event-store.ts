@@ -12,6 +12,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./event-store.js";
+import { checkStorable } from "./storable-events.js";
 import { AppendNotifier, runSubscription } from "./subscription-loop.js";
 
 type EventLocation = { readonly stream: string; readonly index: number };
@@ -61,6 +62,8 @@ export class InMemoryEventStore implements EventStore {
   private closed = false;
 
   readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+    const storable = checkStorable(stream);
+    if (storable.isErr()) return Promise.resolve(err(storable.error));
     const events = this.streams.get(stream) ?? [];
     const last = events[events.length - 1];
     return Promise.resolve(ok({ events: [...events], revision: last === undefined ? "no_stream" : last.revision }));
@@ -71,6 +74,8 @@ export class InMemoryEventStore implements EventStore {
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<Result<AppendResult, StoreError>> {
+    const storable = checkStorable(stream, events);
+    if (storable.isErr()) return Promise.resolve(err(storable.error));
     const existing = this.streams.get(stream) ?? [];
     const replay = classifyAppendIds(
       events,

@@ -8,6 +8,8 @@ export * from "./payment-decider.js";
 export * from "./credit-account-decider.js";
 export * from "./unmatched-charge-decider.js";
 export * from "./event-store.js";
+export * from "./well-formed-text.js";
+export * from "./storable-events.js";
 export * from "./streams.js";
 export * from "./hash-chain.js";
 export * from "./event-ids.js";

@@ -123,6 +123,31 @@ describe("the command handler", () => {
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toHaveLength(1);
   });
 
+  it("a charge id the store cannot hold is refused once, as a final InvalidEventData, and nothing is written", async () => {
+    const store = new InMemoryEventStore();
+    (
+      await new StarsLedger(store, settings).createPayment({ paymentId, userId: 7, starsAmount: 10, now })
+    )._unsafeUnwrap();
+    let appends = 0;
+    const counting = intercepting(store, () => {
+      appends++;
+      return undefined;
+    });
+    const ledger = new StarsLedger(counting, settings, { retryPause: () => Promise.resolve() });
+    for (const chargeId of ["c\ud800", "c\u0000"]) {
+      expect((await ledger.recordSuccessfulPayment(charge(chargeId)))._unsafeUnwrapErr()).toMatchObject({
+        type: "InvalidEventData",
+        field: "events[0].data.telegramPaymentChargeId",
+      });
+      // Unmatched: the charge id is in the stream name, refused when the stream is read, before any append.
+      const unmatched = await ledger.recordSuccessfulPayment({ ...charge(chargeId), invoicePayload: "junk" });
+      expect(unmatched._unsafeUnwrapErr()).toMatchObject({ type: "InvalidEventData", field: "stream" });
+    }
+    expect(appends).toBe(2);
+    expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toHaveLength(1);
+    expect((await store.headPosition())._unsafeUnwrap()).toBe(1n);
+  });
+
   it("the same charge gives the same event ids, so a retried append is recognised by the store", async () => {
     const first = new InMemoryEventStore();
     const second = new InMemoryEventStore();

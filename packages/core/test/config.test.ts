@@ -60,6 +60,19 @@ describe("configuration", () => {
     );
   });
 
+  it("a value holding NUL or a lone surrogate is one line naming the variable, even where any text would do", () => {
+    const error = parseConfig({
+      EVENT_STORE_URL: "sqlite:./data/a\u0000.db",
+      HOST: "127.0.0.1\ud800",
+      AUTH_SECRET: `${"s".repeat(40)}\u0000`,
+    })._unsafeUnwrapErr();
+    expect(error.problems).toEqual([
+      'EVENT_STORE_URL: must be well-formed Unicode text without NUL, got "sqlite:./data/a\\u0000.db"',
+      'HOST: must be well-formed Unicode text without NUL, got "127.0.0.1\\ud800"',
+      "AUTH_SECRET: must be well-formed Unicode text without NUL, got a value of 41 characters",
+    ]);
+  });
+
   it("never echoes a secret in an error", () => {
     const error = parseConfig({
       MASTER_BOT_TOKEN: "not-a-token-but-secret",

@@ -1,7 +1,14 @@
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { wellFormedTextMessage } from "@starledger/core";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
+import { err, type Result } from "neverthrow";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -18,10 +25,12 @@ import {
   type AppContext,
   type AppDeps,
 } from "./app-context.js";
-import { authenticate, requireAdmin } from "./auth.js";
+import { authenticate, requireAdmin, type AuthSettings, type Caller } from "./auth.js";
 import { clientErrorHandler } from "./client-errors.js";
 import { errorHandler } from "./error-handler.js";
+import type { AppError } from "./http-errors.js";
 import { acceptJsonOnly } from "./json-body.js";
+import { AuthorizationHeader } from "./schemas.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { publicRoutes } from "./routes/public-routes.js";
 import { userRoutes } from "./routes/user-routes.js";
@@ -47,6 +56,24 @@ export const redactedLogPaths = [
 const isPinoLike = (logger: unknown): logger is FastifyBaseLogger =>
   typeof logger === "object" && logger !== null && "child" in logger && typeof logger.child === "function";
 
+/** A path whose percent-encoding is not UTF-8 (a lone surrogate sent as %ED%A0%80): the project's 400 shape. */
+const badUrlComponent: FastifyServerOptions["frameworkErrors"] = (error, _request, reply) => {
+  sendError(reply, { type: "InvalidRequest", message: `Invalid path: ${error.message}` });
+};
+
+/** The caller named by the Authorization header: 400 when the header is not well-formed text, else auth.ts decides. */
+const authenticateRequest = async (
+  request: FastifyRequest,
+  settings: AuthSettings,
+  now: Date,
+): Promise<Result<Caller, AppError>> => {
+  const header = AuthorizationHeader.safeParse(request.headers.authorization);
+  if (!header.success) {
+    return err({ type: "InvalidRequest", message: `Invalid headers: authorization ${wellFormedTextMessage}` });
+  }
+  return authenticate(header.data, settings, now);
+};
+
 /** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
 export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
   const loggerOption = options.logger ?? false;
@@ -64,6 +91,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
     clientErrorHandler: clientErrorHandler({ headersDeadlineMs, requestBodyDeadlineMs: bodyDeadlineMs }),
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    frameworkErrors: badUrlComponent,
   }).withTypeProvider<ZodTypeProvider>();
   // A keep-alive connection whose request was in flight when close() began would otherwise stay open after its
   // response, holding close() (and SIGTERM) for the whole keepAliveTimeout: answer it with Connection: close.
@@ -129,7 +157,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   await app.register(webhookRoutes(ctx));
   await app.register(async (user) => {
     user.addHook("preHandler", async (request, reply) => {
-      const caller = await authenticate(request.headers.authorization, deps.auth, clock());
+      const caller = await authenticateRequest(request, deps.auth, clock());
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });
@@ -137,7 +165,7 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   await app.register(async (admin) => {
     admin.addHook("preHandler", async (request, reply) => {
-      const caller = (await authenticate(request.headers.authorization, deps.auth, clock())).andThen(requireAdmin);
+      const caller = (await authenticateRequest(request, deps.auth, clock())).andThen(requireAdmin);
       if (caller.isErr()) return sendError(reply, caller.error);
       request.caller = caller.value;
     });

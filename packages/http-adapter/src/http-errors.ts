@@ -56,6 +56,8 @@ const statusByType: Record<AppError["type"], number> = {
   TooManyPendingPayments: 409,
   IdempotencyConflict: 422,
   PaymentAlreadyExists: 422,
+  // The ledger cannot store the request's data (ill-formed text, a value the database refuses): final, not a 503.
+  InvalidEventData: 422,
   DuplicateEventId: 500,
   EventParseError: 500,
   InvoiceCreationFailed: 502,

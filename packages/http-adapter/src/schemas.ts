@@ -1,6 +1,8 @@
-import { paymentStatuses } from "@starledger/core";
+import { paymentStatuses, wellFormedText } from "@starledger/core";
 import { pageSizeMax } from "@starledger/projections";
 import { z } from "zod";
+
+// Every string taken from a request is core's wellFormedText: a lone surrogate or a NUL is a 400, never an event.
 
 /** Most events the auditors' feed returns per request, and how many without `limit`. */
 export const eventsPageMax = 10_000;
@@ -50,7 +52,7 @@ export const ConfigResponse = z.object({
 export const CreatePaymentBody = z
   .object({
     starsAmount: z.number().int().positive().optional(),
-    packageId: z.string().min(1).max(64).optional(),
+    packageId: wellFormedText().min(1).max(64).optional(),
   })
   .strict()
   .refine((body) => body.starsAmount !== undefined || body.packageId !== undefined, {
@@ -69,11 +71,16 @@ export const CreatePaymentResponse = z.object({
   invoiceLink: z.string(),
 });
 
-export const IdempotencyKeyHeader = z
-  .string()
+export const IdempotencyKeyHeader = wellFormedText()
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, { message: "printable ASCII without spaces" });
+
+/** The Authorization header as the auth hook reads it; its scheme and credentials are checked by auth.ts. */
+export const AuthorizationHeader = wellFormedText().optional();
+
+/** Telegram's X-Telegram-Bot-Api-Secret-Token; compared with WEBHOOK_SECRET by the webhook service. */
+export const WebhookSecretHeader = wellFormedText().max(256).optional();
 
 export const HistoryItem = z.object({
   paymentId: z.string(),
@@ -88,7 +95,7 @@ export const HistoryItem = z.object({
 });
 
 export const PageQuery = z.object({
-  cursor: z.string().max(64).optional(),
+  cursor: wellFormedText().max(64).optional(),
   limit: queryInteger(1, pageSizeMax).optional(),
 });
 
@@ -108,13 +115,13 @@ export const StatsQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
-export const PaymentIdParams = z.object({ id: z.string().max(64) });
+export const PaymentIdParams = z.object({ id: wellFormedText().max(64) });
 
 export const AdjustCreditsBody = z
   .object({
     userId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     delta: z.number().int().min(-1_000_000_000).max(1_000_000_000),
-    reason: z.string().max(500),
+    reason: wellFormedText().max(500),
   })
   .strict();
 

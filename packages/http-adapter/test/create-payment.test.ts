@@ -242,6 +242,18 @@ describe("POST /api/payments/create", () => {
     }
   }, 60_000);
 
+  it("answers 422, not 503, and records nothing when the store refuses the data for good", async () => {
+    t.failing.appendsRefused = true;
+    const body = expectError(
+      await t.call("POST", "/api/payments/create", { user: 42, body: { starsAmount: 10 } }),
+      422,
+      "InvalidEventData",
+    );
+    expect(body.message).toContain("refused");
+    expect(await allEvents(t.memory)).toHaveLength(0);
+    expect(t.failing.appendAttempts).toBe(1);
+  });
+
   it("answers 503 and records nothing when the store is down", async () => {
     t.failing.down = true;
     expectError(

@@ -141,6 +141,23 @@ describe("POST /master/webhook: when the store fails at the write", () => {
     expect(t.projections.balances.get(42).credits).toBe(0);
   });
 
+  it("a successful_payment whose data the store refuses for good answers 400, never 503, and /ready stays 200", async () => {
+    const payment = await t.createPayment(42);
+    const before = await allEvents(t.memory);
+    t.failing.appendsRefused = true;
+    const body = expectError(
+      await t.webhookPost(successfulPaymentUpdate(payment.paymentId, { fromId: 42 })),
+      400,
+      "InvalidEventData",
+    );
+    expect(body.message).toMatch(/^The update holds data the ledger cannot store; nothing was recorded/);
+    expect(await allEvents(t.memory)).toEqual(before);
+    expect(t.logs.find("Could not record successful_payment: the ledger cannot store its data; answering 400")).toEqual(
+      [expect.objectContaining({ level: 50, error: "InvalidEventData" })],
+    );
+    expect((await t.call("GET", "/ready")).statusCode).toBe(200);
+  });
+
   it("a pre_checkout_query that cannot be recorded is refused with 200 ok:false, since a retry would miss Telegram's 10 s", async () => {
     const payment = await t.createPayment(42);
     t.failing.appendsDown = true;

@@ -11,6 +11,7 @@ import {
   type ResolvedEvent,
 } from "@eventstore/db-client";
 import {
+  checkStorable,
   storeUnavailable,
   StoreUnavailableError,
   type AppendResult,
@@ -135,6 +136,8 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+    const storable = checkStorable(stream);
+    if (storable.isErr()) return err(storable.error);
     let resolved: ResolvedEvent[];
     try {
       resolved = await collect(this.client.readStream(stream));
@@ -157,6 +160,9 @@ export class EventStoreDbEventStore implements EventStore {
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<Result<AppendResult, StoreError>> {
+    // gRPC carries strings as UTF-8: a lone surrogate would arrive as U+FFFD, not as what was hashed.
+    const storable = checkStorable(stream, events);
+    if (storable.isErr()) return err(storable.error);
     const lastId = events[events.length - 1]?.id.toLowerCase();
     for (let attempt = 1; attempt <= this.tuning.appendAttemptsMax; attempt++) {
       const current = await this.readStream(stream);

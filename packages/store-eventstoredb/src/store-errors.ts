@@ -1,5 +1,11 @@
 import { ErrorType } from "@eventstore/db-client";
-import { storeUnavailable, type ExpectedRevision, type StoreError, type StoreUnavailable } from "@starledger/core";
+import {
+  invalidEventData,
+  storeUnavailable,
+  type ExpectedRevision,
+  type StoreError,
+  type StoreUnavailable,
+} from "@starledger/core";
 
 /** The client's errors carry a `type` discriminant (ErrorType); matching on it also works across copies of the client. */
 const errorTypeOf = (error: unknown): string | undefined =>
@@ -53,6 +59,12 @@ export const describeEsdbError = (error: unknown): string => {
 export const toStoreUnavailable = (error: unknown, doing: string): StoreUnavailable =>
   storeUnavailable(`EventStoreDB failed ${doing} (${describeEsdbError(error)})`, error);
 
+/** Refusals of the append itself: the same events would be refused again, so they are final, never retried. */
+const dataErrorTypes: ReadonlySet<string> = new Set<string>([
+  ErrorType.INVALID_ARGUMENT,
+  ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED,
+]);
+
 const actualRevisionOf = (error: unknown): bigint | "no_stream" | undefined => {
   if (typeof error !== "object" || error === null || !("actualVersion" in error)) return undefined;
   const actual = error.actualVersion;
@@ -61,10 +73,17 @@ const actualRevisionOf = (error: unknown): bigint | "no_stream" | undefined => {
 
 /**
  * A client error as the port's StoreError: WrongExpectedVersionError -> ConcurrencyError (with the actual
- * revision when the error carries one); everything else (unavailable, deadline, not leader, connection,
- * access denied, deleted stream...) -> StoreUnavailable.
+ * revision when the error carries one); an invalid argument or an append over the server's size limit ->
+ * a final InvalidEventData; everything else (unavailable, deadline, not leader, connection, access denied,
+ * deleted stream...) -> StoreUnavailable.
  */
 export const toStoreError = (error: unknown, stream: string, expected: ExpectedRevision): StoreError => {
+  const type = errorTypeOf(error);
+  if (type !== undefined && dataErrorTypes.has(type)) {
+    return invalidEventData(stream, `EventStoreDB refused the append to ${stream} (${describeEsdbError(error)})`, {
+      cause: error,
+    });
+  }
   if (isWrongExpectedVersion(error)) {
     const actual = actualRevisionOf(error);
     return actual === undefined

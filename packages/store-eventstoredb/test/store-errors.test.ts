@@ -3,6 +3,7 @@ import {
   AccessDeniedError,
   CancelledError,
   DeadlineExceededError,
+  InvalidArgumentError,
   MaxAppendSizeExceededError,
   NO_STREAM,
   NotLeaderError,
@@ -81,16 +82,27 @@ describe("client errors -> StoreError", () => {
     ["UnknownError", new UnknownError(undefined, "2 UNKNOWN: write after end"), "unknown"],
     ["AccessDeniedError", new AccessDeniedError(undefined, "7 PERMISSION_DENIED"), "access-denied"],
     ["StreamDeletedError", StreamDeletedError.fromStreamName("payment-1"), "stream-deleted"],
-    [
-      "MaxAppendSizeExceededError",
-      MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576),
-      "maximum-append-size-exceeded",
-    ],
   ])("%s is StoreUnavailable, naming the client's error type and keeping the cause", (_name, error, type) => {
     const mapped = toStoreError(error, "payment-1", 0n);
     expect(mapped).toMatchObject({ type: "StoreUnavailable" });
     expect(mapped.type === "StoreUnavailable" ? mapped.message : "").toContain(type);
     expect(mapped.type === "StoreUnavailable" ? mapped.cause : undefined).toBe(error);
+  });
+
+  it.each([
+    [
+      "MaxAppendSizeExceededError",
+      MaxAppendSizeExceededError.fromMaxAppendSize(1_048_576),
+      "maximum-append-size-exceeded",
+    ],
+    ["InvalidArgumentError", new InvalidArgumentError("3 INVALID_ARGUMENT: bad event"), "invalid-argument"],
+  ])("%s is a final InvalidEventData, never retried as an outage", (_name, error, type) => {
+    expect(toStoreError(error, "payment-1", 0n)).toEqual({
+      type: "InvalidEventData",
+      stream: "payment-1",
+      message: expect.stringContaining(type) as unknown,
+      cause: error,
+    });
   });
 
   it("a plain connection error (no client error type) is StoreUnavailable with its message", () => {

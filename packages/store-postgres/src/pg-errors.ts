@@ -1,4 +1,5 @@
 import pg from "pg";
+import { invalidEventData, storeUnavailable, type InvalidEventData, type StoreUnavailable } from "@starledger/core";
 
 /** SQLSTATE of a unique_violation: a concurrent writer got there first. */
 export const uniqueViolation = "23505";
@@ -29,3 +30,23 @@ export const describeError = (error: unknown): string => {
   }
   return message;
 };
+
+/**
+ * SQLSTATE class 22 (data exception: a NUL in text is 22021) or 23 (integrity constraint violation) other than the
+ * unique violation the store reads as a lost race: the server will refuse the same statement again.
+ */
+export const isDataException = (error: unknown): boolean => {
+  const code = sqlState(error);
+  return code !== undefined && (code.startsWith("22") || (code.startsWith("23") && code !== uniqueViolation));
+};
+
+/**
+ * A failure by kind: a data exception is a final InvalidEventData; anything else (connection lost, timeout,
+ * lock or serialization failure, disk full, server shutting down...) StoreUnavailable, which the caller may retry.
+ */
+export const pgStoreError = (doing: string, stream: string, error: unknown): InvalidEventData | StoreUnavailable =>
+  isDataException(error)
+    ? invalidEventData(stream, `${doing} refused by PostgreSQL: ${describeError(error)}; nothing was written`, {
+        cause: error,
+      })
+    : storeUnavailable(`${doing} failed: ${describeError(error)}`, error);

@@ -4,6 +4,7 @@ import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import {
   AppendNotifier,
+  checkStorable,
   runSubscription,
   storeUnavailable,
   StoreUnavailableError,
@@ -24,7 +25,7 @@ import { AppendBatcher, type AppendRequest, type PendingAppend } from "./append-
 import { AppendListener } from "./append-listener.js";
 import { AppendRow, appendOutcome, expectedRevisionParameter } from "./append-outcome.js";
 import { eventColumns, parseEventRow } from "./event-row.js";
-import { describeError, sqlState, uniqueViolation } from "./pg-errors.js";
+import { describeError, isDataException, pgStoreError, sqlState, uniqueViolation } from "./pg-errors.js";
 import { onPooledClient } from "./pooled-client.js";
 import { latestSchemaVersion, migrate } from "./schema-migrations.js";
 import { storeTypeParsers } from "./type-parsers.js";
@@ -125,6 +126,8 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
     if (this.closing !== undefined) return err(storeUnavailable("the event store is closed"));
+    const storable = checkStorable(stream);
+    if (storable.isErr()) return err(storable.error);
     try {
       const result = await onPooledClient(this.pool, (client) =>
         client.query({ name: `sl_read_stream_${this.schema}`, text: this.sql.readStream, values: [stream] }),
@@ -133,7 +136,7 @@ export class PostgresEventStore implements EventStore {
       const last = events[events.length - 1];
       return ok({ events, revision: last === undefined ? "no_stream" : last.revision });
     } catch (error) {
-      return err(storeUnavailable(`reading ${stream} failed: ${describeError(error)}`, error));
+      return err(pgStoreError(`reading ${stream}`, stream, error));
     }
   }
 
@@ -143,6 +146,8 @@ export class PostgresEventStore implements EventStore {
     expectedRevision: ExpectedRevision,
   ): Promise<Result<AppendResult, StoreError>> {
     if (this.closing !== undefined) return err(storeUnavailable("the event store is closed"));
+    const storable = checkStorable(stream, events);
+    if (storable.isErr()) return err(storable.error);
     const seen = new Set<string>();
     for (const event of events) {
       if (seen.has(event.id)) return err({ type: "DuplicateEventId", stream, eventId: event.id });
@@ -243,9 +248,7 @@ export class PostgresEventStore implements EventStore {
         row = result.value.rows[0];
         afterBrokenAttempt = result.afterBrokenAttempt;
       } catch (error) {
-        if (sqlState(error) !== uniqueViolation) {
-          return err(storeUnavailable(`append to ${stream} failed: ${describeError(error)}`, error));
-        }
+        if (sqlState(error) !== uniqueViolation) return err(pgStoreError(`append to ${stream}`, stream, error));
         if (attempt < uniqueViolationRetries) continue;
         return err({ type: "ConcurrencyError", stream, expected: expectedRevision });
       }
@@ -257,8 +260,8 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * Several appends in one transaction (see append-batcher.ts). When the batch collides with a
-   * concurrent writer (unique violation, deadlock) it has written nothing, and each append is
-   * then made on its own.
+   * concurrent writer (unique violation, deadlock), or the server refuses one append's data, it has
+   * written nothing, and each append is then made on its own: only the refused one fails.
    */
   private async appendBatch(batch: readonly PendingAppend[]): Promise<void> {
     const [only] = batch;
@@ -289,7 +292,7 @@ export class PostgresEventStore implements EventStore {
       rows = result.value.rows;
       afterBrokenAttempt = result.afterBrokenAttempt;
     } catch (error) {
-      if (batchCollisionStates.has(sqlState(error) ?? "")) {
+      if (batchCollisionStates.has(sqlState(error) ?? "") || isDataException(error)) {
         for (const pending of ordered) pending.resolve(await this.appendAlone(pending));
         return;
       }

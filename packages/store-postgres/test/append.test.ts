@@ -152,7 +152,7 @@ suite(`appendToStream on PostgreSQL${skipReason === undefined ? "" : ` (skipped:
     const event: NewEvent = {
       id: randomUUID(),
       type: "Exact",
-      data: { big: Number.MAX_SAFE_INTEGER, nested: { z: 1, a: [true, null, "x\u0000y"] }, emoji: "⭐" },
+      data: { big: Number.MAX_SAFE_INTEGER, nested: { z: 1, a: [true, null, "x\ty"] }, emoji: "⭐" },
       metadata: { schemaVersion: 2, correlationId: "c", prevHash: "", hash: "h" },
     };
     (await s.appendToStream(stream, [event], "no_stream"))._unsafeUnwrap();

@@ -9,7 +9,7 @@ import {
   type NewEvent,
   type StoreError,
 } from "@starledger/core";
-import { isConstraintError } from "./sqlite-errors.js";
+import { isDataError, sqliteStoreError } from "./sqlite-errors.js";
 
 /** An event's data and metadata as the JSON text SQLite stores. */
 export type EventText = { readonly data: string; readonly metadata: string };
@@ -28,14 +28,17 @@ export type AppendOutcome =
   | { readonly ok: true; readonly value: AppendResult; readonly wrote: boolean }
   | { readonly ok: false; readonly error: StoreError };
 
-/** Thrown out of a batch transaction when one append hit a constraint: the batch is rolled back and redone without it. */
-export class AppendViolatedConstraint extends Error {
-  override readonly name = "AppendViolatedConstraint";
+/**
+ * Thrown out of a batch transaction when SQLite refused one append's data (a constraint, a size or type error):
+ * the batch is rolled back and redone without it.
+ */
+export class AppendRefusedByDatabase extends Error {
+  override readonly name = "AppendRefusedByDatabase";
   constructor(
     readonly index: number,
     override readonly cause: unknown,
   ) {
-    super(`append ${index} of the batch violated a constraint`, { cause });
+    super(`SQLite refused append ${index} of the batch`, { cause });
   }
 }
 
@@ -70,7 +73,7 @@ export class AppendWriter {
         try {
           return this.writeAppend(append, recordedAtMs);
         } catch (error) {
-          if (isConstraintError(error)) throw new AppendViolatedConstraint(index, error);
+          if (isDataError(error)) throw new AppendRefusedByDatabase(index, error);
           throw error;
         }
       }),
@@ -129,3 +132,18 @@ export class AppendWriter {
     return { ok: true, value: { nextRevision: revision, position }, wrote: true };
   }
 }
+
+/** A unique violation is a lost race (stream, revision) or a reused id; any other refusal is a final data error. */
+export const refusedOutcome = (append: PendingAppend, cause: unknown): AppendOutcome => {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (message.includes("events.stream, events.revision")) {
+    return { ok: false, error: { type: "ConcurrencyError", stream: append.stream, expected: append.expectedRevision } };
+  }
+  if (message.includes("events.id")) {
+    return {
+      ok: false,
+      error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" },
+    };
+  }
+  return { ok: false, error: sqliteStoreError("append", append.stream, cause) };
+};

@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import {
   AppendNotifier,
+  checkStorable,
   runSubscription,
   storeUnavailable,
   StoreUnavailableError,
@@ -21,15 +22,17 @@ import {
   type Subscription,
 } from "@starledger/core";
 import {
-  AppendViolatedConstraint,
+  AppendRefusedByDatabase,
   AppendWriter,
+  refusedOutcome,
   type AppendOutcome,
   type EventText,
   type PendingAppend,
 } from "./append-writer.js";
 import { eventColumns, parseEventRow } from "./event-row.js";
+import { PagedEvents } from "./paged-events.js";
 import { migrate } from "./schema-migrations.js";
-import { sqliteUnavailable } from "./sqlite-errors.js";
+import { sqliteStoreError, sqliteUnavailable } from "./sqlite-errors.js";
 
 /** Defaults of the options; each name carries its unit. */
 export const sqliteStoreDefaults = {
@@ -71,7 +74,7 @@ export type GroupCommitStats = {
   readonly transactions: number;
   /** Appends answered ok, including retries recognised by their event ids. */
   readonly appendsCommitted: number;
-  /** Appends answered with a ConcurrencyError or DuplicateEventId. */
+  /** Appends answered with a ConcurrencyError, DuplicateEventId or InvalidEventData. */
   readonly appendsRejected: number;
   /** Appends answered StoreUnavailable (lock timeout, I/O error, closed, queue full). */
   readonly appendsUnavailable: number;
@@ -142,11 +145,13 @@ export class SqliteEventStore implements EventStore {
 
   readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
     if (this.closing !== undefined) return Promise.resolve(err(storeUnavailable("the sqlite store is closed")));
+    const storable = checkStorable(stream);
+    if (storable.isErr()) return Promise.resolve(err(storable.error));
     let rows: unknown[];
     try {
       rows = this.readStreamRows.all(stream);
     } catch (error) {
-      return Promise.resolve(err(sqliteUnavailable("readStream", error)));
+      return Promise.resolve(err(sqliteStoreError("readStream", stream, error)));
     }
     const events: RecordedEvent[] = [];
     for (const row of rows) {
@@ -168,6 +173,11 @@ export class SqliteEventStore implements EventStore {
       return Promise.resolve(
         this.unavailable(`the sqlite append queue is full (${this.settings.maxQueuedAppends} appends)`),
       );
+    }
+    const storable = checkStorable(stream, events);
+    if (storable.isErr()) {
+      this.counters.appendsRejected++;
+      return Promise.resolve(err(storable.error));
     }
     const seen = new Set<string>();
     for (const event of events) {
@@ -272,9 +282,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * One transaction for the batch. An append that breaks a constraint the checks did not foresee is
-   * answered alone and the batch redone without it, so its batch-mates still commit; any other
-   * failure answers every append of the batch StoreUnavailable and writes nothing.
+   * One transaction for the batch. An append whose data SQLite refuses (a constraint the checks did not
+   * foresee, a size or type error) is answered alone and the batch redone without it, so its batch-mates
+   * still commit; any other failure answers every append of the batch StoreUnavailable and writes nothing.
    */
   private commit(batch: PendingAppend[]): void {
     const remaining = batch;
@@ -283,9 +293,9 @@ export class SqliteEventStore implements EventStore {
       try {
         outcomes = this.writer.writeBatch(remaining, Date.now());
       } catch (error) {
-        if (error instanceof AppendViolatedConstraint) {
+        if (error instanceof AppendRefusedByDatabase) {
           const [failed] = remaining.splice(error.index, 1);
-          if (failed !== undefined) this.answer(failed, constraintOutcome(failed, error.cause));
+          if (failed !== undefined) this.answer(failed, refusedOutcome(failed, error.cause));
           continue;
         }
         const unavailable = sqliteUnavailable("append transaction", error);
@@ -328,89 +338,5 @@ export class SqliteEventStore implements EventStore {
       if (!parsed.ok) throw new StoreUnavailableError(parsed.message);
       return parsed.event;
     });
-  }
-}
-
-const constraintOutcome = (append: PendingAppend, cause: unknown): AppendOutcome => {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  if (message.includes("events.stream, events.revision")) {
-    return { ok: false, error: { type: "ConcurrencyError", stream: append.stream, expected: append.expectedRevision } };
-  }
-  if (message.includes("events.id")) {
-    return {
-      ok: false,
-      error: { type: "DuplicateEventId", stream: append.stream, eventId: append.events[0]?.id ?? "" },
-    };
-  }
-  return { ok: false, error: sqliteUnavailable("append", cause) };
-};
-
-type ReadPage = (after: bigint, limit: number) => RecordedEvent[];
-
-/**
- * readAll's iterator: reads a page when the last one is used up, and lets queued appends commit between pages
- * of a long read. Written out rather than as an async generator, which costs more per event on the replay
- * path (a suspended generator resumed, and its promises, for every event).
- */
-class PagedEvents implements AsyncIterator<RecordedEvent> {
-  private page: RecordedEvent[] = [];
-  private index = 0;
-  private started = false;
-  private finished = false;
-
-  constructor(
-    private readonly readPage: ReadPage,
-    private after: bigint,
-    private remaining: number,
-    private readonly pageSize: number,
-  ) {}
-
-  next(): Promise<IteratorResult<RecordedEvent>> {
-    const event = this.page[this.index];
-    if (event !== undefined) {
-      this.index++;
-      return Promise.resolve({ done: false, value: event });
-    }
-    if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    if (!this.started) {
-      this.started = true;
-      return new Promise((resolve) => {
-        resolve(this.load());
-      });
-    }
-    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.load());
-  }
-
-  return(): Promise<IteratorResult<RecordedEvent>> {
-    return Promise.resolve(this.finish());
-  }
-
-  /** Reads the next page and answers its first event; a store failure rejects next() and ends the iteration. */
-  private load(): IteratorResult<RecordedEvent> {
-    if (this.finished || this.remaining <= 0) return this.finish();
-    const size = Math.min(this.pageSize, this.remaining);
-    let page: RecordedEvent[];
-    try {
-      page = this.readPage(this.after, size);
-    } catch (error) {
-      this.finish();
-      throw error;
-    }
-    const first = page[0];
-    const last = page[page.length - 1];
-    if (first === undefined || last === undefined) return this.finish();
-    this.remaining -= page.length;
-    if (page.length < size) this.finished = true;
-    this.after = last.position;
-    this.page = page;
-    this.index = 1;
-    return { done: false, value: first };
-  }
-
-  private finish(): IteratorResult<RecordedEvent> {
-    this.finished = true;
-    this.page = [];
-    this.index = 0;
-    return { done: true, value: undefined };
   }
 }

@@ -119,7 +119,7 @@ describe("group commit", () => {
     expect((await store.headPosition())._unsafeUnwrap()).toBe(4n);
   });
 
-  it("an append that breaks an unforeseen constraint fails alone and its batch is redone without it", async () => {
+  it("an append that breaks an unforeseen constraint fails alone, final, and its batch is redone without it", async () => {
     open();
     (await store.appendToStream("payment-setup", [newEvent()], "no_stream"))._unsafeUnwrap();
     const other = new Database(path);
@@ -133,9 +133,19 @@ describe("group commit", () => {
     ]);
     expect(before.isOk()).toBe(true);
     expect(after.isOk()).toBe(true);
-    expect(poisoned._unsafeUnwrapErr()).toMatchObject({ type: "StoreUnavailable" });
+    // The same append would be refused again: a final data error, not an outage to retry.
+    expect(poisoned._unsafeUnwrapErr()).toMatchObject({
+      type: "InvalidEventData",
+      stream: "payment-y",
+      message: expect.stringContaining("SQLITE_CONSTRAINT_TRIGGER") as unknown,
+    });
     expect((await store.readStream("payment-y"))._unsafeUnwrap().revision).toBe("no_stream");
-    expect(store.stats()).toMatchObject({ transactions: 2, appendsCommitted: 3, appendsUnavailable: 1 });
+    expect(store.stats()).toMatchObject({
+      transactions: 2,
+      appendsCommitted: 3,
+      appendsRejected: 1,
+      appendsUnavailable: 0,
+    });
   });
 
   it("appends still queued when close is called are committed before the file closes", async () => {

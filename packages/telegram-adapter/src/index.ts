@@ -31,6 +31,7 @@ export {
   type AnswerPreCheckoutQueryReply,
   type BadSecret,
   type StoreUnavailableError,
+  type UnstorableUpdate,
   type WebhookError,
   type WebhookReply,
   type WebhookService,

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { wellFormedText } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 
@@ -30,12 +31,12 @@ const invalid = (reason: InitDataError["reason"], message: string): Result<never
 const WebAppUserSchema = z
   .object({
     id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    first_name: z.string().max(256),
-    last_name: z.string().max(256).optional(),
-    username: z.string().max(256).optional(),
-    language_code: z.string().max(35).optional(),
+    first_name: wellFormedText().max(256),
+    last_name: wellFormedText().max(256).optional(),
+    username: wellFormedText().max(256).optional(),
+    language_code: wellFormedText().max(35).optional(),
     is_premium: z.boolean().optional(),
-    photo_url: z.string().max(2048).optional(),
+    photo_url: wellFormedText().max(2048).optional(),
   })
   .transform((user): TelegramWebAppUser => ({
     id: user.id,
@@ -96,7 +97,10 @@ export const validateInitData = (
     return invalid("invalid_user", "initData user is not JSON");
   }
   const parsed = WebAppUserSchema.safeParse(user);
-  if (!parsed.success) return invalid("invalid_user", "initData user has no valid id and first_name");
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "user"} ${issue.message}`);
+    return invalid("invalid_user", `initData user is not valid: ${problems.join("; ")}`);
+  }
   return ok(parsed.data);
 };
 

@@ -1,3 +1,4 @@
+import { wellFormedText } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 
@@ -14,12 +15,13 @@ const byteLength = (text: string): number => Buffer.byteLength(text, "utf8");
 
 const UpdateId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const UserId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const TelegramIdString = z.string().min(1).max(telegramIdLengthMax);
-const Text = z.string().max(telegramTextLengthMax);
-const Currency = z.string().min(1).max(16);
+// Every string read from an update is well-formed text: a lone surrogate or a NUL would reach a stream name or
+// an event, which the stores cannot give back as written.
+const TelegramIdString = wellFormedText().min(1).max(telegramIdLengthMax);
+const Text = wellFormedText().max(telegramTextLengthMax);
+const Currency = wellFormedText().min(1).max(16);
 const TotalAmount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const InvoicePayload = z
-  .string()
+const InvoicePayload = wellFormedText()
   .min(1)
   .refine((payload) => byteLength(payload) <= invoicePayloadBytesMax, {
     message: `invoice_payload must be at most ${invoicePayloadBytesMax} bytes`,
@@ -67,7 +69,7 @@ const chargeFields = {
   invoice_payload: InvoicePayload,
   telegram_payment_charge_id: TelegramIdString,
   // Absent in the runbook's simulated webhook; Stars payments send "".
-  provider_payment_charge_id: z.string().max(telegramIdLengthMax).optional(),
+  provider_payment_charge_id: wellFormedText().max(telegramIdLengthMax).optional(),
 };
 
 const ChargeObject = z.object(chargeFields);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { LedgerError, StarsLedger } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import type { BotApi } from "./bot-api.js";
-import { logDebug, type Logger } from "./logger.js";
+import { logDebug, type LogFields, type Logger } from "./logger.js";
 import { parseUpdate, type InvalidUpdate, type TelegramUpdate } from "./update-schemas.js";
 import { preCheckoutCall, refundedPaymentCall, successfulPaymentCall } from "./update-translation.js";
 import { secretTokenMatches } from "./webhook-security.js";
@@ -49,12 +49,18 @@ export type StoreUnavailableError = {
   readonly reason: string;
   readonly message: string;
 };
-export type WebhookError = InvalidUpdate | BadSecret | StoreUnavailableError;
+/**
+ * The ledger cannot store what the update holds (a store's InvalidEventData): final, so it is answered 400, not
+ * 503, and Telegram does not redeliver it for ever. Nothing was recorded.
+ */
+export type UnstorableUpdate = { readonly type: "InvalidEventData"; readonly message: string };
+export type WebhookError = InvalidUpdate | BadSecret | StoreUnavailableError | UnstorableUpdate;
 
 /** The one place a webhook error becomes an HTTP status. */
 export const webhookErrorStatus = (error: WebhookError): 400 | 401 | 503 => {
   switch (error.type) {
     case "InvalidUpdate":
+    case "InvalidEventData":
       return 400;
     case "BadSecret":
       return 401;
@@ -106,6 +112,28 @@ const storeUnavailable = (error: LedgerError): StoreUnavailableError => ({
 });
 
 const errorDetail = (error: LedgerError): string => ("message" in error ? error.message : error.type);
+
+/** A ledger error as the webhook's answer: a data error is final (400), anything else asks Telegram to retry (503). */
+const notRecorded = (
+  kind: "successful_payment" | "refunded_payment",
+  error: LedgerError,
+  fields: LogFields,
+  logger: Logger,
+): WebhookError => {
+  const detail = errorDetail(error);
+  if (error.type === "InvalidEventData") {
+    logger.error(
+      { ...fields, error: error.type, detail },
+      `Could not record ${kind}: the ledger cannot store its data; answering 400`,
+    );
+    return {
+      type: "InvalidEventData",
+      message: `The update holds data the ledger cannot store; nothing was recorded: ${detail}`,
+    };
+  }
+  logger.error({ ...fields, error: error.type, detail }, `Could not record ${kind}; answering 503`);
+  return storeUnavailable(error);
+};
 
 type PreCheckoutAnswer = { readonly ok: true } | { readonly ok: false; readonly errorMessage: string };
 
@@ -196,13 +224,7 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
       chargeId: payment.telegramPaymentChargeId,
     };
     const recorded = await ledger.recordSuccessfulPayment(call.input, call.context);
-    if (recorded.isErr()) {
-      logger.error(
-        { ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) },
-        "Could not record successful_payment; answering 503",
-      );
-      return err(storeUnavailable(recorded.error));
-    }
+    if (recorded.isErr()) return err(notRecorded("successful_payment", recorded.error, fields, logger));
     const outcome = recorded.value;
     switch (outcome.kind) {
       case "paid":
@@ -265,11 +287,7 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
       logger.error(fields, "Refund of an unknown charge; left for reconciliation");
       return ok({ kind: "ack" });
     }
-    logger.error(
-      { ...fields, error: recorded.error.type, detail: errorDetail(recorded.error) },
-      "Could not record refunded_payment; answering 503",
-    );
-    return err(storeUnavailable(recorded.error));
+    return err(notRecorded("refunded_payment", recorded.error, fields, logger));
   };
 
   return {

@@ -128,6 +128,29 @@ describe("validateInitData", () => {
     ).toBe("invalid_user");
   });
 
+  it("refuses a correctly signed user whose text holds a lone surrogate or NUL, naming the field", () => {
+    // JSON escapes, as a client would send them: JSON.parse turns them into a lone surrogate and a NUL.
+    for (const [name, escaped] of [
+      ["first_name", '"Ada\\ud800"'],
+      ["username", '"ada\\u0000"'],
+    ]) {
+      const userJson = `{"id":512345678,"first_name":"Ada","${name}":${escaped}}`;
+      const refused = validateInitData(
+        initDataOf([
+          ["auth_date", authDate],
+          ["user", userJson],
+        ]),
+        botToken,
+        { maxAgeMs, now },
+      )._unsafeUnwrapErr();
+      expect(refused).toEqual({
+        type: "InvalidInitData",
+        reason: "invalid_user",
+        message: `initData user is not valid: ${name} must be well-formed Unicode text without NUL`,
+      });
+    }
+  });
+
   it("refuses a repeated field, an empty string and an oversize string", () => {
     expect(reasonOf(`${initDataOf(basePairs)}&user=x`)).toBe("malformed");
     expect(reasonOf("")).toBe("malformed");

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseUpdate } from "../src/index.js";
-import { fixture, runbookSimulatedPayment } from "./support/fixtures.js";
+import { fixture, runbookSimulatedPayment, type FixtureName } from "./support/fixtures.js";
 
 const paymentId = randomUUID();
 
@@ -177,5 +177,52 @@ describe("parseUpdate refuses what is not an update", () => {
     const update = fixture("pre_checkout_query", paymentId) as { pre_checkout_query: Record<string, unknown> };
     update.pre_checkout_query.invoice_payload = "x".repeat(100_000);
     expect(invalidMessage(update).length).toBeLessThanOrEqual(1000);
+  });
+});
+
+/** Sets the string at `path` (dot-separated) in a copy of `body`. */
+const withText = (body: Record<string, unknown>, path: string, text: string): Record<string, unknown> => {
+  const copy = structuredClone(body);
+  const keys = path.split(".");
+  const last = keys.pop() ?? "";
+  let at: Record<string, unknown> = copy;
+  for (const key of keys) at = at[key] as Record<string, unknown>;
+  at[last] = text;
+  return copy;
+};
+
+describe("parseUpdate refuses text that is not well-formed, in every string it reads", () => {
+  const fieldsRead: [FixtureName, string][] = [
+    ...["id", "currency", "invoice_payload", "from.first_name", "from.username", "from.language_code"].map(
+      (path): [FixtureName, string] => ["pre_checkout_query", `pre_checkout_query.${path}`],
+    ),
+    ...["successful_payment", "refunded_payment"].flatMap((kind) =>
+      [
+        `${kind}.currency`,
+        `${kind}.invoice_payload`,
+        `${kind}.telegram_payment_charge_id`,
+        `${kind}.provider_payment_charge_id`,
+        "from.first_name",
+        "from.username",
+        "from.language_code",
+      ].map((path): [FixtureName, string] => [kind as FixtureName, `message.${path}`]),
+    ),
+  ];
+  const cases = fieldsRead.flatMap(([kind, path]) =>
+    (
+      [
+        ["a lone surrogate", "c\ud800"],
+        ["NUL", "c\u0000"],
+      ] as const
+    ).map(([what, text]) => [kind, path, what, text] as const),
+  );
+
+  it.each(cases)("%s: %s with %s", (kind, path, _what, text) => {
+    // Sent as JSON text with the escape in it, as an attacker would; JSON.parse makes the lone surrogate.
+    const body = JSON.parse(JSON.stringify(withText(fixture(kind, paymentId), path, text))) as unknown;
+    const message = invalidMessage(body);
+    expect(message).toContain("must be well-formed Unicode text without NUL");
+    // The message names the field within the object it reports on (pre_checkout_query, message).
+    expect(message).toContain(`at ${path.split(".").slice(1).join(".")}`);
   });
 });

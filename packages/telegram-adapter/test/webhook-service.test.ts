@@ -280,6 +280,35 @@ describe("message.successful_payment", () => {
     expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(1);
   });
 
+  it("answers 400, never 503, when the store refuses the data for good, logs an error, and a normal payment still credits", async () => {
+    const { deliver, createPayment, store, logger } = setup();
+    const paymentId = await createPayment();
+    const before = await allEvents(store);
+    const attemptsBefore = store.appendAttempts;
+    store.appendsRefused = true;
+    const refused = (await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrapErr();
+    expect(refused.type).toBe("InvalidEventData");
+    expect(webhookErrorStatus(refused)).toBe(400);
+    expect(webhookErrorBody(refused)).toEqual({
+      error: "InvalidEventData",
+      message: expect.stringMatching(
+        /^The update holds data the ledger cannot store; nothing was recorded: .*refused/,
+      ) as unknown,
+    });
+    expect(
+      logger.find("Could not record successful_payment: the ledger cannot store its data; answering 400"),
+    ).toMatchObject({
+      level: "error",
+      fields: { paymentId, error: "InvalidEventData" },
+    });
+    expect(store.appendAttempts - attemptsBefore).toBe(1); // a data error is not retried
+    expect(await allEvents(store)).toEqual(before);
+
+    store.appendsRefused = false;
+    expect((await deliver(successfulPaymentUpdate(paymentId)))._unsafeUnwrap()).toEqual({ kind: "ack" });
+    expect(await eventsOfType(store, "PaymentPaid")).toHaveLength(1);
+  });
+
   it("50 concurrent deliveries of one successful_payment credit exactly once", async () => {
     const { deliver, createPayment, store } = setup();
     const paymentId = await createPayment();
@@ -309,6 +338,18 @@ describe("message.refunded_payment", () => {
     expect((await deliver(fixture("refunded_payment", randomUUID())))._unsafeUnwrap()).toEqual({ kind: "ack" });
     expect(await allEvents(store)).toHaveLength(0);
     expect(logger.messages("error")).toContain("Refund of an unknown charge; left for reconciliation");
+  });
+
+  it("answers 400 when the store refuses the refund's data for good", async () => {
+    const { deliver, createPayment, store, logger } = setup();
+    const paymentId = await createPayment();
+    await deliver(successfulPaymentUpdate(paymentId));
+    store.appendsRefused = true;
+    const refused = (await deliver(fixture("refunded_payment", paymentId)))._unsafeUnwrapErr();
+    expect([refused.type, webhookErrorStatus(refused)]).toEqual(["InvalidEventData", 400]);
+    expect(logger.messages("error")).toContain(
+      "Could not record refunded_payment: the ledger cannot store its data; answering 400",
+    );
   });
 
   it("answers 503 when the refund cannot be recorded", async () => {

@@ -84,6 +84,59 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       expect((await store.headPosition())._unsafeUnwrap()).toBe(appended.position);
     });
 
+    it("refuses a lone surrogate or NUL anywhere in stream, type, data or metadata, and writes nothing", async () => {
+      const good = uniqueStream("text");
+      (await store.appendToStream(good, [newEvent("Before", { text: "pair 😀 ok" })], "no_stream"))._unsafeUnwrap();
+      const head = (await store.headPosition())._unsafeUnwrap();
+      const bad = (mutate: (event: NewEvent) => NewEvent): NewEvent[] => [newEvent("Fine"), mutate(newEvent())];
+      const cases: [string, string, NewEvent[], string][] = [
+        ["a lone surrogate in the stream name", `${good}-c\ud800`, [newEvent()], "stream"],
+        ["NUL in the stream name", `${good}-c\u0000`, [newEvent()], "stream"],
+        ["a lone surrogate in the type", good, bad((e) => ({ ...e, type: "T\udc00" })), "events[1].type"],
+        ["NUL in the id", good, bad((e) => ({ ...e, id: `${e.id}\u0000` })), "events[1].id"],
+        [
+          "a lone surrogate deep in data",
+          good,
+          bad((e) => ({ ...e, data: { nested: { list: [1, "ok", "c\ud800"] } } })),
+          "events[1].data.nested.list[2]",
+        ],
+        [
+          "NUL in a data key",
+          good,
+          bad((e) => ({ ...e, data: { "k\u0000": 1 } })),
+          'events[1].data["k\\u0000"] (a key)',
+        ],
+        [
+          "a lone surrogate in metadata",
+          good,
+          bad((e) => ({ ...e, metadata: { ...e.metadata, correlationId: "\udfff" } })),
+          "events[1].metadata.correlationId",
+        ],
+        [
+          "NUL in a metadata key",
+          good,
+          bad((e) => ({ ...e, metadata: { ...e.metadata, "\u0000": "x" } })),
+          'events[1].metadata["\\u0000"] (a key)',
+        ],
+      ];
+      for (const [what, stream, events, field] of cases) {
+        const [refused, alongside] = await Promise.all([
+          store.appendToStream(stream, events, "any"),
+          store.appendToStream(uniqueStream("alongside"), [newEvent("Alongside")], "no_stream"),
+        ]);
+        expect(refused._unsafeUnwrapErr(), what).toMatchObject({ type: "InvalidEventData", field });
+        // A refused append does not take down the appends committed with it.
+        expect(alongside.isOk(), what).toBe(true);
+      }
+      const refusedRead = await store.readStream(`${good}-c\ud800`);
+      expect(refusedRead._unsafeUnwrapErr()).toMatchObject({ type: "InvalidEventData", field: "stream" });
+      const written = mine(await collect(store.readAll({ after: head })));
+      expect(written.map((e) => e.type)).toEqual(cases.map(() => "Alongside"));
+      const kept = (await store.readStream(good))._unsafeUnwrap().events;
+      expect(kept.map((e) => [e.type, e.data.text])).toEqual([["Before", "pair 😀 ok"]]);
+      expect((await store.appendToStream(good, [newEvent("After")], 0n))._unsafeUnwrap().nextRevision).toBe(1n);
+    });
+
     it("enforces no_stream, any and an exact revision", async () => {
       const stream = uniqueStream("expected");
       (await store.appendToStream(stream, [newEvent()], "no_stream"))._unsafeUnwrap();

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { err, type Result } from "neverthrow";
 import {
+  invalidEventData,
   storeUnavailable,
   type AppendResult,
   type EventHandler,
@@ -18,13 +19,16 @@ import { collect } from "./wait.js";
 
 /**
  * Wraps a store so a test can take it down or slow it: `down` fails reads, appends and headPosition like an
- * unreachable database; `readsDown` / `appendsDown` fail only those; delays make reads or subscribers lag.
+ * unreachable database; `readsDown` / `appendsDown` fail only those; `appendsRefused` refuses the data, for good;
+ * delays make reads or subscribers lag.
  */
 export class FaultyEventStore implements EventStore {
   down = false;
   readsDown = false;
   /** The command reads and decides, then cannot write. */
   appendsDown = false;
+  /** The database refuses every append's data, as PostgreSQL does a NUL (SQLSTATE 22021): a final error. */
+  appendsRefused = false;
   readDelayMs = 0;
   /** Subscribers receive each event this much later: read models that lag behind the store. */
   subscriptionDelayMs = 0;
@@ -45,6 +49,9 @@ export class FaultyEventStore implements EventStore {
   ): Promise<Result<AppendResult, StoreError>> {
     this.appendAttempts++;
     if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("appends are down (test)")));
+    if (this.appendsRefused) {
+      return Promise.resolve(err(invalidEventData(stream, `append to ${stream} refused by the database (test)`)));
+    }
     return this.inner.appendToStream(stream, events, expectedRevision);
   }
 

@@ -2,6 +2,7 @@ import { webhookErrorBody, webhookErrorStatus } from "@starledger/telegram-adapt
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { webhookBodyLimitBytes, type AppContext } from "../app-context.js";
+import { WebhookSecretHeader } from "../schemas.js";
 
 const secretHeader = "x-telegram-bot-api-secret-token";
 
@@ -19,7 +20,7 @@ export const webhookRoutes =
         schema: {
           tags: ["telegram"],
           summary: "Telegram webhook: pre_checkout_query, successful_payment, refunded_payment",
-          headers: z.object({ [secretHeader]: z.string().max(256).optional() }),
+          headers: z.object({ [secretHeader]: WebhookSecretHeader }),
           body: z.unknown(),
         },
       },
