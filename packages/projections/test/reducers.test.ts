@@ -1,4 +1,3 @@
-import type { LedgerEvent } from "@starledger/core";
 import { describe, expect, it } from "vitest";
 import { LedgerReadModels, ProjectionError } from "../src/index.js";
 import {
@@ -17,31 +16,7 @@ import {
   unmatchedCharge,
   unmatchedChargeRefunded,
 } from "./fixtures.js";
-
-const project = (events: readonly LedgerEvent[]): LedgerReadModels => {
-  const history = new History();
-  for (const event of events) history.add(event);
-  const models = new LedgerReadModels();
-  for (const recorded of history.events) models.apply(recorded);
-  return models;
-};
-
-/** The ProjectionError the last event of `events` raises, after the others applied. */
-const failureOf = (events: readonly LedgerEvent[]): ProjectionError => {
-  const history = new History();
-  for (const event of events) history.add(event);
-  const models = new LedgerReadModels();
-  const last = history.events.pop();
-  if (last === undefined) throw new Error("no events");
-  for (const recorded of history.events) models.apply(recorded);
-  try {
-    models.apply(last);
-  } catch (error) {
-    if (error instanceof ProjectionError) return error;
-    throw error;
-  }
-  throw new Error("expected a ProjectionError");
-};
+import { failureOf, project } from "./project.js";
 
 describe("payments read model", () => {
   it("PaymentCreated makes a PENDING payment with the package's figures", () => {
