@@ -16,7 +16,6 @@ export type HttpOnlyError =
   | { readonly type: "PayloadTooLarge"; readonly message: string }
   | { readonly type: "UnsupportedMediaType"; readonly message: string }
   | { readonly type: "TooManyRequests"; readonly message: string }
-  | { readonly type: "IdempotencyConflict"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "PaymentSystemNotConfigured"; readonly message: string };
@@ -44,6 +43,7 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentAlreadyRefunded: 409,
   PaymentNotExpired: 409,
   IdempotencyConflict: 422,
+  KeyAlreadyClaimed: 409,
   PaymentAlreadyExists: 422,
   DuplicateEventId: 500,
   EventParseError: 500,
