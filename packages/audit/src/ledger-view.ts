@@ -172,6 +172,8 @@ export const readLedgerView = async (store: EventStore): Promise<Result<LedgerVi
             refunded: true,
           }));
           break;
+        // A conflict adds no charge: the charge belongs to the stream that recorded it first.
+        case "ChargeConflictRecorded":
         case "InvoiceIssued":
         case "PreCheckoutApproved":
         case "CreditsAdjusted":

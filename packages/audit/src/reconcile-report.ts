@@ -76,8 +76,11 @@ export type AppliedFix = {
   readonly telegramPaymentChargeId: string;
   readonly paymentId: string;
   readonly starsAmount: number;
-  /** What the webhook command path decided: paid (credited), uncredited (kept aside to refund), duplicate, or failed. */
-  readonly outcome: "paid" | "uncredited" | "duplicate" | "unmatched" | "failed";
+  /**
+   * What the webhook command path decided: paid (credited), uncredited (kept aside to refund), duplicate,
+   * conflict (another payment recorded the charge meanwhile: not credited), or failed.
+   */
+  readonly outcome: "paid" | "uncredited" | "duplicate" | "unmatched" | "conflict" | "failed";
   readonly message: string;
   /** Global position of the last event written, as a decimal string; null when nothing was written. */
   readonly position: string | null;

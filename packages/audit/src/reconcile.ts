@@ -349,7 +349,9 @@ const applyMissing = async (
           ? `kept aside to refund (${outcome.reason})`
           : outcome.kind === "duplicate"
             ? "already recorded meanwhile"
-            : "recorded as an unmatched charge";
+            : outcome.kind === "conflict"
+              ? "recorded meanwhile on another payment; not credited"
+              : "recorded as an unmatched charge";
     applied.push({ ...base, outcome: outcome.kind, message, position });
   }
   return applied;

@@ -7,6 +7,11 @@ export type Decider<Command, Event extends { type: string }, State, Error> = {
   readonly decide: (command: Command, state: State) => Result<Event[], Error>;
   /** The event types this decider's streams hold, so a handler can reject anything else read back. */
   readonly eventTypes: ReadonlySet<Event["type"]>;
+  /**
+   * The ledger-wide key an event claims (natural-keys.ts), or undefined. The handler gives a keyed event an id
+   * derived from the key alone, so the store refuses it on any other stream. The state need not remember keys.
+   */
+  readonly naturalKeyOf?: (event: Event) => string | undefined;
 };
 
 export const fold = <Command, Event extends { type: string }, State, Error>(

@@ -7,6 +7,8 @@ export const PaymentId = z.uuid();
 export const StarsAmount = z.number().int().positive();
 export const Credits = z.number().int().nonnegative();
 export const ChargeId = z.string().min(1).max(256);
+/** A client's Idempotency-Key on an admin request (the HTTP edge checks its form). */
+export const IdempotencyKey = z.string().min(1).max(256);
 
 export const FailureReason = z.enum([
   "invoice_creation_failed",
@@ -72,6 +74,8 @@ const PaymentRefundedData = z.object({
   credits: Credits,
   refundedBy: z.enum(["admin", "telegram"]),
   admin: z.string().optional(),
+  /** The admin's Idempotency-Key: claimed ledger-wide (natural-keys.ts), so it refunds one payment, once. */
+  idempotencyKey: IdempotencyKey.optional(),
   refundedAt: Timestamp,
 });
 const ExtraChargeReceivedData = z.object({
@@ -90,11 +94,23 @@ const ExtraChargeRefundedData = z.object({
   totalAmount: StarsAmount,
   refundedAt: Timestamp,
 });
+/** A charge delivered for this payment that another stream already recorded: never credited, never refunded here. */
+const ChargeConflictRecordedData = z.object({
+  paymentId: PaymentId,
+  telegramPaymentChargeId: ChargeId,
+  providerPaymentChargeId: z.string(),
+  totalAmount: StarsAmount,
+  currency: z.string(),
+  telegramUserId: TelegramUserId.optional(),
+  receivedAt: Timestamp,
+});
 const CreditsAdjustedData = z.object({
   userId: TelegramUserId,
   delta: z.number().int(),
   reason: z.string().min(1),
   admin: z.string().min(1),
+  /** The admin's Idempotency-Key: claimed ledger-wide (natural-keys.ts), so the adjustment takes effect once. */
+  idempotencyKey: IdempotencyKey.optional(),
   adjustedAt: Timestamp,
 });
 const UnmatchedChargeReceivedData = z.object({
@@ -122,6 +138,7 @@ export const PaymentFailed = event("PaymentFailed", PaymentFailedData);
 export const PaymentRefunded = event("PaymentRefunded", PaymentRefundedData);
 export const ExtraChargeReceived = event("ExtraChargeReceived", ExtraChargeReceivedData);
 export const ExtraChargeRefunded = event("ExtraChargeRefunded", ExtraChargeRefundedData);
+export const ChargeConflictRecorded = event("ChargeConflictRecorded", ChargeConflictRecordedData);
 export const CreditsAdjusted = event("CreditsAdjusted", CreditsAdjustedData);
 export const UnmatchedChargeReceived = event("UnmatchedChargeReceived", UnmatchedChargeReceivedData);
 export const UnmatchedChargeRefunded = event("UnmatchedChargeRefunded", UnmatchedChargeRefundedData);
@@ -135,6 +152,7 @@ export const PaymentEvent = z.discriminatedUnion("type", [
   PaymentRefunded,
   ExtraChargeReceived,
   ExtraChargeRefunded,
+  ChargeConflictRecorded,
 ]);
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
@@ -167,6 +185,7 @@ export const currentSchemaVersion: Record<LedgerEventType, number> = {
   PaymentRefunded: 1,
   ExtraChargeReceived: 1,
   ExtraChargeRefunded: 1,
+  ChargeConflictRecorded: 1,
   CreditsAdjusted: 1,
   UnmatchedChargeReceived: 1,
   UnmatchedChargeRefunded: 1,

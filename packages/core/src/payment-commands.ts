@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { ChargeId, FailureReason, PaymentId, StarsAmount, TelegramUserId, Timestamp, Credits } from "./events.js";
+import {
+  ChargeId,
+  FailureReason,
+  IdempotencyKey,
+  PaymentId,
+  StarsAmount,
+  TelegramUserId,
+  Timestamp,
+  Credits,
+} from "./events.js";
 
 const command = <T extends string, D extends z.ZodType>(type: T, data: D) => z.object({ type: z.literal(type), data });
 
@@ -35,23 +44,26 @@ export const AnswerPreCheckout = command(
     now: Timestamp,
   }),
 );
-export const RecordSuccessfulPayment = command(
-  "RecordSuccessfulPayment",
-  z.object({
-    telegramPaymentChargeId: ChargeId,
-    providerPaymentChargeId: z.string(),
-    currency: z.string(),
-    totalAmount: StarsAmount,
-    /** `from.id` of the message; absent in the runbook's simulated webhook. */
-    telegramUserId: TelegramUserId.optional(),
-    now: Timestamp,
-  }),
-);
+const SuccessfulPaymentData = z.object({
+  telegramPaymentChargeId: ChargeId,
+  providerPaymentChargeId: z.string(),
+  currency: z.string(),
+  totalAmount: StarsAmount,
+  /** `from.id` of the message; absent in the runbook's simulated webhook. */
+  telegramUserId: TelegramUserId.optional(),
+  now: Timestamp,
+});
+export const RecordSuccessfulPayment = command("RecordSuccessfulPayment", SuccessfulPaymentData);
+/** The same charge, after the store said another stream already recorded it (KeyAlreadyClaimed). */
+export const RecordChargeConflict = command("RecordChargeConflict", SuccessfulPaymentData);
 export const RecordRefundedPayment = command(
   "RecordRefundedPayment",
   z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
 );
-export const RefundPayment = command("RefundPayment", z.object({ admin: z.string().min(1), now: Timestamp }));
+export const RefundPayment = command(
+  "RefundPayment",
+  z.object({ admin: z.string().min(1), idempotencyKey: IdempotencyKey.optional(), now: Timestamp }),
+);
 export const RecordExtraChargeRefunded = command(
   "RecordExtraChargeRefunded",
   z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
@@ -68,6 +80,7 @@ export const PaymentCommand = z.discriminatedUnion("type", [
   RecordInvoiceCreationFailed,
   AnswerPreCheckout,
   RecordSuccessfulPayment,
+  RecordChargeConflict,
   RecordRefundedPayment,
   RefundPayment,
   RecordExtraChargeRefunded,

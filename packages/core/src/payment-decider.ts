@@ -3,95 +3,21 @@ import { err, ok, type Result } from "neverthrow";
 import type { Decider } from "./decider.js";
 import type { EventOf, PaymentEvent, UncreditedChargeReason } from "./events.js";
 import type { FailureReason } from "./events.js";
+import { adminRefundKey, chargeKey } from "./natural-keys.js";
 import type { PaymentCommand, PaymentCommandOf } from "./payment-commands.js";
-import { paymentNotFound, preCheckoutRefused, type PaymentError, type PaymentStatus } from "./payment-errors.js";
+import { paymentNotFound, preCheckoutRefused, type PaymentError } from "./payment-errors.js";
+import { evolvePayment, initialPayment, knowsCharge, type ExistingPayment, type Payment } from "./payment-state.js";
+
+export {
+  evolvePayment,
+  initialPayment,
+  knowsCharge,
+  type ExistingPayment,
+  type Payment,
+  type UncreditedCharge,
+} from "./payment-state.js";
 
 export const starsCurrency = "XTR";
-
-export type UncreditedCharge = { readonly totalAmount: number; readonly refunded: boolean };
-
-export type ExistingPayment = {
-  readonly status: PaymentStatus;
-  readonly paymentId: string;
-  readonly userId: number;
-  readonly packageId: string;
-  readonly starsAmount: number;
-  readonly credits: number;
-  readonly expiresAt: string;
-  readonly invoiceLink: string | undefined;
-  readonly approvedQueryIds: ReadonlySet<string>;
-  /** The one credited charge: set exactly when status is PAID or REFUNDED. */
-  readonly paidChargeId: string | undefined;
-  /** Who paid that charge (refunds go to the payer); the owner when the update did not say. */
-  readonly payerUserId: number | undefined;
-  /** Charges taken but never credited (extra, mismatched, late): each must be refunded. */
-  readonly uncreditedCharges: ReadonlyMap<string, UncreditedCharge>;
-  readonly failureReason: FailureReason | undefined;
-};
-
-export type Payment = { readonly status: "NONE" } | ExistingPayment;
-
-export const initialPayment: Payment = { status: "NONE" };
-
-const existing = (state: Payment): ExistingPayment => {
-  assert.ok(state.status !== "NONE", "an event other than PaymentCreated on an empty payment stream");
-  return state;
-};
-
-export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
-  switch (event.type) {
-    case "PaymentCreated":
-      return {
-        status: "PENDING",
-        paymentId: event.data.paymentId,
-        userId: event.data.userId,
-        packageId: event.data.packageId,
-        starsAmount: event.data.starsAmount,
-        credits: event.data.credits,
-        expiresAt: event.data.expiresAt,
-        invoiceLink: undefined,
-        approvedQueryIds: new Set(),
-        paidChargeId: undefined,
-        payerUserId: undefined,
-        uncreditedCharges: new Map(),
-        failureReason: undefined,
-      };
-    case "InvoiceIssued":
-      return { ...existing(state), invoiceLink: event.data.invoiceLink };
-    case "PreCheckoutApproved": {
-      const payment = existing(state);
-      return { ...payment, approvedQueryIds: new Set([...payment.approvedQueryIds, event.data.queryId]) };
-    }
-    case "PaymentPaid":
-      return {
-        ...existing(state),
-        status: "PAID",
-        paidChargeId: event.data.telegramPaymentChargeId,
-        payerUserId: event.data.payerTelegramUserId ?? existing(state).userId,
-      };
-    case "PaymentFailed":
-      return { ...existing(state), status: "FAILED", failureReason: event.data.reason };
-    case "PaymentRefunded": {
-      const payment = existing(state);
-      assert.ok(payment.paidChargeId !== undefined, "a refund of a payment that was never paid");
-      return { ...payment, status: "REFUNDED" };
-    }
-    case "ExtraChargeReceived": {
-      const payment = existing(state);
-      const charges = new Map(payment.uncreditedCharges);
-      charges.set(event.data.telegramPaymentChargeId, { totalAmount: event.data.totalAmount, refunded: false });
-      return { ...payment, uncreditedCharges: charges };
-    }
-    case "ExtraChargeRefunded": {
-      const payment = existing(state);
-      const charge = payment.uncreditedCharges.get(event.data.telegramPaymentChargeId);
-      assert.ok(charge !== undefined, "a refund of an extra charge that was never received");
-      const charges = new Map(payment.uncreditedCharges);
-      charges.set(event.data.telegramPaymentChargeId, { ...charge, refunded: true });
-      return { ...payment, uncreditedCharges: charges };
-    }
-  }
-};
 
 type Decision = Result<PaymentEvent[], PaymentError>;
 const none: Decision = ok([]);
@@ -215,7 +141,7 @@ const recordSuccessfulPayment = (
   if (state.status === "NONE") return err(paymentNotFound());
   const chargeId = command.telegramPaymentChargeId;
   // Idempotency key: the charge id. The same charge delivered again changes nothing.
-  if (state.paidChargeId === chargeId || state.uncreditedCharges.has(chargeId)) return none;
+  if (knowsCharge(state, chargeId)) return none;
   switch (state.status) {
     case "PAID":
     case "REFUNDED":
@@ -226,16 +152,17 @@ const recordSuccessfulPayment = (
     case "PENDING":
       if (command.currency !== starsCurrency) {
         const message = `Charged ${command.totalAmount} ${command.currency}, expected ${state.starsAmount} ${starsCurrency}`;
+        // The charge-claiming event first, so a batch retried by a racer is recognised by its first id.
         return ok([
-          failed(state, "currency_mismatch", message, command.now),
           uncredited(state, "currency_mismatch", command),
+          failed(state, "currency_mismatch", message, command.now),
         ]);
       }
       if (command.totalAmount !== state.starsAmount) {
         const message = `Charged ${command.totalAmount} Stars, expected ${state.starsAmount}`;
         return ok([
-          failed(state, "amount_mismatch", message, command.now),
           uncredited(state, "amount_mismatch", command),
+          failed(state, "amount_mismatch", message, command.now),
         ]);
       }
       return ok([
@@ -256,11 +183,29 @@ const recordSuccessfulPayment = (
   }
 };
 
+/** The caller (StarsLedger) learned from the store that another stream recorded this charge: note it, credit nothing. */
+const recordChargeConflict = (command: PaymentCommandOf<"RecordChargeConflict">["data"], state: Payment): Decision => {
+  if (state.status === "NONE") return err(paymentNotFound());
+  if (knowsCharge(state, command.telegramPaymentChargeId)) return none;
+  const { now, telegramUserId, ...charge } = command;
+  return ok([
+    {
+      type: "ChargeConflictRecorded",
+      data: {
+        paymentId: state.paymentId,
+        ...charge,
+        ...(telegramUserId === undefined ? {} : { telegramUserId }),
+        receivedAt: now,
+      },
+    },
+  ]);
+};
+
 const refunded = (
   payment: ExistingPayment,
   refundedBy: "admin" | "telegram",
   now: string,
-  admin?: string,
+  admin?: { readonly name: string; readonly idempotencyKey: string | undefined },
 ): EventOf<"PaymentRefunded"> => {
   assert.ok(payment.paidChargeId !== undefined, "a paid payment without a charge id");
   return {
@@ -272,7 +217,8 @@ const refunded = (
       starsAmount: payment.starsAmount,
       credits: payment.credits,
       refundedBy,
-      ...(admin === undefined ? {} : { admin }),
+      ...(admin === undefined ? {} : { admin: admin.name }),
+      ...(admin?.idempotencyKey === undefined ? {} : { idempotencyKey: admin.idempotencyKey }),
       refundedAt: now,
     },
   };
@@ -314,7 +260,11 @@ const recordRefundedPayment = (
 
 const refundPayment = (command: PaymentCommandOf<"RefundPayment">["data"], state: Payment): Decision => {
   if (state.status === "NONE") return err(paymentNotFound());
-  if (state.status === "REFUNDED") return err({ type: "PaymentAlreadyRefunded", message: "Payment already refunded" });
+  if (state.status === "REFUNDED") {
+    // The same admin refund asked again (its Idempotency-Key) changes nothing; any other is refused.
+    const again = command.idempotencyKey !== undefined && command.idempotencyKey === state.refundIdempotencyKey;
+    return again ? none : err({ type: "PaymentAlreadyRefunded", message: "Payment already refunded" });
+  }
   if (state.status !== "PAID") {
     return err({
       type: "PaymentNotPaid",
@@ -322,7 +272,7 @@ const refundPayment = (command: PaymentCommandOf<"RefundPayment">["data"], state
       message: `Payment is ${state.status}, only a PAID payment can be refunded`,
     });
   }
-  return ok([refunded(state, "admin", command.now, command.admin)]);
+  return ok([refunded(state, "admin", command.now, { name: command.admin, idempotencyKey: command.idempotencyKey })]);
 };
 
 const expirePayment = (command: PaymentCommandOf<"ExpirePayment">["data"], state: Payment): Decision => {
@@ -353,6 +303,8 @@ export const decidePayment = (command: PaymentCommand, state: Payment): Decision
       return answerPreCheckout(command.data, state);
     case "RecordSuccessfulPayment":
       return recordSuccessfulPayment(command.data, state);
+    case "RecordChargeConflict":
+      return recordChargeConflict(command.data, state);
     case "RecordRefundedPayment":
       return recordRefundedPayment(command.data, state);
     case "RefundPayment":
@@ -380,5 +332,17 @@ export const paymentDecider: Decider<PaymentCommand, PaymentEvent, Payment, Paym
     "PaymentRefunded",
     "ExtraChargeReceived",
     "ExtraChargeRefunded",
+    "ChargeConflictRecorded",
   ]),
+  naturalKeyOf: (event) => {
+    switch (event.type) {
+      case "PaymentPaid":
+      case "ExtraChargeReceived":
+        return chargeKey(event.data.telegramPaymentChargeId);
+      case "PaymentRefunded":
+        return event.data.idempotencyKey === undefined ? undefined : adminRefundKey(event.data.idempotencyKey);
+      default:
+        return undefined;
+    }
+  },
 };

@@ -15,7 +15,19 @@ import {
   type CreditPackage,
 } from "./credit-packages.js";
 import type { EventStore } from "./event-store.js";
-import type { EventParseError, PaymentEvent } from "./events.js";
+import type { EventParseError } from "./events.js";
+import {
+  existingOrThrow,
+  idempotencyConflict,
+  sameAdjustment,
+  successfulPaymentOutcome,
+  type IdempotencyConflict,
+  type RefundCheck,
+  type SuccessfulPaymentOutcome,
+  type Written,
+} from "./ledger-outcomes.js";
+import { chargeKey } from "./natural-keys.js";
+import type { PaymentCommandOf } from "./payment-commands.js";
 import { paymentDecider, type ExistingPayment } from "./payment-decider.js";
 import { paymentNotFound, preCheckoutRefused, type PaymentError } from "./payment-errors.js";
 import { creditsStream, paymentStream, unmatchedChargeStream } from "./streams.js";
@@ -30,24 +42,15 @@ export type LedgerSettings = {
 };
 
 export type UnknownPackage = { readonly type: "UnknownPackage"; readonly message: string };
-export type LedgerError = PaymentError | CreditAccountError | UnmatchedChargeError | UnknownPackage | HandlerError;
-
-export type Written = {
-  /** Global position of the last event written; undefined when the command changed nothing. */
-  readonly position: bigint | undefined;
-};
-
-export type SuccessfulPaymentOutcome =
-  | { readonly kind: "paid"; readonly payment: ExistingPayment }
-  | { readonly kind: "duplicate"; readonly payment: ExistingPayment }
-  | { readonly kind: "uncredited"; readonly payment: ExistingPayment; readonly reason: string }
-  | { readonly kind: "unmatched" };
+export type LedgerError =
+  PaymentError | CreditAccountError | UnmatchedChargeError | UnknownPackage | IdempotencyConflict | HandlerError;
 
 const isPaymentId = (payload: string): boolean => z.uuid().safeParse(payload).success;
 
 /**
  * The use cases: what adapters call. Routing rules live here, not in adapters: a charge whose payload
- * names no payment goes to its own unmatched-charge stream, to be refunded.
+ * names no payment goes to its own unmatched-charge stream, to be refunded; a charge id that another stream
+ * recorded first is noted as a conflict, never credited twice.
  */
 export class StarsLedger {
   readonly handler: CommandHandler;
@@ -175,36 +178,47 @@ export class StarsLedger {
     },
     context: CommandContext = {},
   ): Promise<Result<SuccessfulPaymentOutcome & Written, LedgerError>> {
-    const chargeContext = { idempotencyKey: `charge:${input.telegramPaymentChargeId}`, ...context };
+    const chargeContext = { idempotencyKey: chargeKey(input.telegramPaymentChargeId), ...context };
     const { invoicePayload, now, telegramUserId, ...charge } = input;
     const payer = telegramUserId === undefined ? {} : { telegramUserId };
+    const data = { ...charge, ...payer, now: now.toISOString() };
     if (isPaymentId(invoicePayload)) {
       const handled = await this.handler.handle(
         paymentDecider,
         paymentStream(invoicePayload),
-        { type: "RecordSuccessfulPayment", data: { ...charge, ...payer, now: now.toISOString() } },
+        { type: "RecordSuccessfulPayment", data },
         chargeContext,
       );
       if (handled.isOk()) {
-        const payment = existingOrThrow(handled.value.state);
-        const position = handled.value.position;
-        const written = handled.value.newEvents;
-        if (written.length === 0) return ok({ kind: "duplicate", payment, position });
-        const extra = written.find(
-          (e): e is Extract<PaymentEvent, { type: "ExtraChargeReceived" }> => e.type === "ExtraChargeReceived",
-        );
-        if (extra !== undefined) return ok({ kind: "uncredited", payment, reason: extra.data.reason, position });
-        return ok({ kind: "paid", payment, position });
+        const outcome = successfulPaymentOutcome(handled.value, input.telegramPaymentChargeId);
+        return ok({ ...outcome, position: handled.value.position });
+      }
+      if (handled.error.type === "KeyAlreadyClaimed") {
+        return this.recordChargeConflict(invoicePayload, data, chargeContext);
       }
       if (handled.error.type !== "PaymentNotFound") return err(handled.error);
     }
     const unmatched = await this.handler.handle(
       unmatchedChargeDecider,
       unmatchedChargeStream(input.telegramPaymentChargeId),
-      { type: "RecordUnmatchedCharge", data: { ...charge, ...payer, invoicePayload, now: now.toISOString() } },
+      { type: "RecordUnmatchedCharge", data: { ...data, invoicePayload } },
       chargeContext,
     );
+    // Recorded by a payment already: an unmatched record would refund that payment's real charge. Nothing is written.
+    if (unmatched.isErr() && unmatched.error.type === "KeyAlreadyClaimed") {
+      return ok({ kind: "conflict", payment: undefined, position: undefined });
+    }
     return unmatched.map((h) => ({ kind: "unmatched" as const, position: h.position }));
+  }
+
+  /** The charge is another stream's: noted on this payment (once per charge), never credited, never refunded. */
+  private async recordChargeConflict(
+    paymentId: string,
+    data: PaymentCommandOf<"RecordChargeConflict">["data"],
+    context: CommandContext,
+  ): Promise<Result<SuccessfulPaymentOutcome & Written, LedgerError>> {
+    const noted = await this.onPayment(paymentId, { type: "RecordChargeConflict", data }, context);
+    return noted.map(({ payment, position }) => ({ kind: "conflict" as const, payment, position }));
   }
 
   /** Telegram's refunded_payment: the charge may be a payment's, an extra charge, or an unmatched one. */
@@ -229,18 +243,48 @@ export class StarsLedger {
     return this.recordUnmatchedChargeRefunded(input.telegramPaymentChargeId, input.now, refundContext);
   }
 
-  /** The admin refund, recorded after Telegram's refundStarPayment said ok. */
-  refundPayment(paymentId: string, admin: string, now: Date, context: CommandContext = {}) {
-    return this.onPayment(paymentId, { type: "RefundPayment", data: { admin, now: now.toISOString() } }, context);
+  /**
+   * The admin refund, recorded after Telegram's refundStarPayment said ok. With an Idempotency-Key, the same refund
+   * asked again changes nothing, and a key already used to refund another payment is an IdempotencyConflict.
+   */
+  async refundPayment(
+    paymentId: string,
+    admin: string,
+    now: Date,
+    request: { readonly idempotencyKey?: string } = {},
+    context: CommandContext = {},
+  ): Promise<Result<{ payment: ExistingPayment } & Written, LedgerError>> {
+    const key = request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey };
+    const refunded = await this.onPayment(
+      paymentId,
+      { type: "RefundPayment", data: { admin, ...key, now: now.toISOString() } },
+      context,
+    );
+    if (refunded.isErr() && refunded.error.type === "KeyAlreadyClaimed") {
+      return err(idempotencyConflict("This Idempotency-Key was already used to refund another payment"));
+    }
+    return refunded;
   }
 
-  /** What refundPayment would decide, without writing: lets the HTTP edge refuse before calling Telegram. */
-  async checkRefundable(paymentId: string, now: Date): Promise<Result<ExistingPayment, LedgerError>> {
-    const loaded = await this.getPayment(paymentId);
+  /** What refundPayment would decide, without writing: lets the HTTP edge refuse, or answer a replay, before calling Telegram. */
+  async checkRefundable(
+    paymentId: string,
+    now: Date,
+    request: { readonly idempotencyKey?: string } = {},
+  ): Promise<Result<RefundCheck, LedgerError>> {
+    if (!isPaymentId(paymentId)) return err(paymentNotFound());
+    const loaded = await this.handler.load(paymentDecider, paymentStream(paymentId));
     if (loaded.isErr()) return err(loaded.error);
-    return paymentDecider
-      .decide({ type: "RefundPayment", data: { admin: "check", now: now.toISOString() } }, loaded.value)
-      .map(() => loaded.value);
+    const payment = loaded.value.state;
+    if (payment.status === "NONE") return err(paymentNotFound());
+    const key = request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey };
+    const decided = paymentDecider.decide(
+      { type: "RefundPayment", data: { admin: "check", ...key, now: now.toISOString() } },
+      payment,
+    );
+    if (decided.isErr()) return err(decided.error);
+    if (decided.value.length > 0) return ok({ kind: "refundable", payment });
+    return ok({ kind: "alreadyRefunded", payment, position: loaded.value.events.at(-1)?.position });
   }
 
   recordExtraChargeRefunded(
@@ -274,10 +318,14 @@ export class StarsLedger {
     return this.onPayment(paymentId, { type: "ExpirePayment", data: { now: now.toISOString() } }, context);
   }
 
+  /**
+   * A manual adjustment. With an Idempotency-Key it takes effect once: the same adjustment asked again answers as the
+   * first time (`replayed`), and the key used for another adjustment (other user, delta or reason) is refused.
+   */
   async adjustCredits(
-    input: { userId: number; delta: number; reason: string; admin: string; now: Date },
+    input: { userId: number; delta: number; reason: string; admin: string; idempotencyKey?: string; now: Date },
     context: CommandContext = {},
-  ): Promise<Result<Written & { adjustmentsTotal: number }, LedgerError>> {
+  ): Promise<Result<Written & { adjustmentsTotal: number; replayed: boolean }, LedgerError>> {
     const { now, ...data } = input;
     const handled = await this.handler.handle(
       creditAccountDecider,
@@ -285,7 +333,13 @@ export class StarsLedger {
       { type: "AdjustCredits", data: { ...data, now: now.toISOString() } },
       context,
     );
-    return handled.map((h) => ({ position: h.position, adjustmentsTotal: h.state.adjustmentsTotal }));
+    const conflict = idempotencyConflict("This Idempotency-Key was already used for a different adjustment");
+    if (handled.isErr()) return err(handled.error.type === "KeyAlreadyClaimed" ? conflict : handled.error);
+    const { state, position, alreadyRecorded } = handled.value;
+    const [earlier] = alreadyRecorded ?? [];
+    if (earlier === undefined) return ok({ position, adjustmentsTotal: state.adjustmentsTotal, replayed: false });
+    if (!sameAdjustment(earlier.event, input)) return err(conflict);
+    return ok({ position: earlier.position, adjustmentsTotal: state.adjustmentsTotal, replayed: true });
   }
 
   async getPayment(paymentId: string): Promise<Result<ExistingPayment, LedgerError | EventParseError>> {
@@ -306,8 +360,3 @@ export class StarsLedger {
     return handled.map((h) => ({ payment: existingOrThrow(h.state), position: h.position }));
   }
 }
-
-const existingOrThrow = (state: Parameters<typeof paymentDecider.evolve>[0]): ExistingPayment => {
-  if (state.status === "NONE") throw new Error("assertion: a handled payment command left no payment");
-  return state;
-};

@@ -249,7 +249,10 @@ describe("the ledger's routing rules", () => {
     (await ledger.createPayment({ paymentId, userId: 7, starsAmount: 10, now }))._unsafeUnwrap();
     expect((await ledger.checkRefundable(paymentId, now))._unsafeUnwrapErr()).toMatchObject({ type: "PaymentNotPaid" });
     (await ledger.recordSuccessfulPayment(charge("c1")))._unsafeUnwrap();
-    expect((await ledger.checkRefundable(paymentId, now))._unsafeUnwrap().status).toBe("PAID");
+    expect((await ledger.checkRefundable(paymentId, now))._unsafeUnwrap()).toMatchObject({
+      kind: "refundable",
+      payment: { status: "PAID" },
+    });
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toHaveLength(2);
   });
 });

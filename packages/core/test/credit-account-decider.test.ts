@@ -1,4 +1,4 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { creditAccountDecider, unmatchedChargeDecider } from "../src/index.js";
 import { given } from "../src/testing/index.js";
 
@@ -16,6 +16,29 @@ describe("manual credit adjustments", () => {
           data: { userId: 7, delta: -30, reason: "goodwill after outage", admin: "admin:1", adjustedAt: now },
         },
       ]);
+  });
+  it("an adjustment with an Idempotency-Key records it and claims it ledger-wide; one without claims nothing", () => {
+    const keyed = { ...adjust(25), data: { ...adjust(25).data, idempotencyKey: "ticket-42" } };
+    const decided = creditAccountDecider.decide(keyed, creditAccountDecider.initialState)._unsafeUnwrap();
+    expect(decided).toEqual([
+      {
+        type: "CreditsAdjusted",
+        data: {
+          userId: 7,
+          delta: 25,
+          reason: "goodwill after outage",
+          admin: "admin:1",
+          idempotencyKey: "ticket-42",
+          adjustedAt: now,
+        },
+      },
+    ]);
+    const [event] = decided;
+    if (event === undefined) throw new Error("no event");
+    expect(creditAccountDecider.naturalKeyOf?.(event)).toBe("adjust:ticket-42");
+    const plain = creditAccountDecider.decide(adjust(25), creditAccountDecider.initialState)._unsafeUnwrap()[0];
+    if (plain === undefined) throw new Error("no event");
+    expect(creditAccountDecider.naturalKeyOf?.(plain)).toBeUndefined();
   });
   it("refuses a zero delta", () => {
     given(creditAccountDecider, [])
@@ -61,6 +84,15 @@ describe("unmatched charges", () => {
   it("records a charge whose payload names no payment, once", () => {
     given(unmatchedChargeDecider, []).when(charge).then([received]);
     given(unmatchedChargeDecider, [received]).when(charge).then([]);
+  });
+  it("the received charge claims its charge id ledger-wide; its refund claims nothing", () => {
+    expect(unmatchedChargeDecider.naturalKeyOf?.(received)).toBe("charge:c9");
+    expect(
+      unmatchedChargeDecider.naturalKeyOf?.({
+        type: "UnmatchedChargeRefunded",
+        data: { telegramPaymentChargeId: "c9", totalAmount: 5, refundedAt: now },
+      }),
+    ).toBeUndefined();
   });
   it("records its refund once", () => {
     const refund = {

@@ -1,273 +1,41 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { InMemoryEventStore, StarsLedger, eventHash, genesisHash, type EventStore } from "../src/index.js";
 import {
-  InMemoryEventStore,
-  StarsLedger,
-  eventHash,
-  genesisHash,
-  parseLedgerEvent,
-  type EventStore,
-  type LedgerEvent,
-  type RecordedEvent,
-} from "../src/index.js";
+  adminStory,
+  chargeOf,
+  ledgerSettings,
+  numRuns,
+  ofType,
+  otherThan,
+  ownerOf,
+  paymentIds,
+  play,
+  rate,
+  runOp,
+  scheduled,
+  starsOf,
+  story,
+  users,
+  type Run,
+  type Story,
+} from "./ledger-stories.js";
 
-/** Runs per property; `FC_NUM_RUNS` raises it for a longer hunt. */
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 1000);
-const rate = 10;
-const ttlMs = 30 * 60_000;
-const base = Date.parse("2026-11-26T10:00:00.000Z");
-const paymentIds = [1, 2, 3].map((n) => `00000000-0000-4000-8000-00000000000${n}`);
-const users = [101, 102, 103];
-const charges = ["a", "b", "c"];
-/** Telegram charge ids are globally unique: charge k of payment p. */
-const chargeId = (p: number, k: number): string => `ch-${p}-${charges[k] ?? ""}`;
-const packageStars = [10, 25, 50, 100] as const;
-
-type Op =
-  | { kind: "create"; payment: number; otherUser: boolean; otherPackage: boolean; minute: number }
-  | {
-      kind: "preCheckout";
-      payment: number;
-      otherUser: boolean;
-      wrongAmount: boolean;
-      currency: "XTR" | "USD";
-      query: number;
-      minute: number;
-    }
-  | {
-      kind: "pay";
-      payment: number;
-      charge: number;
-      payer: "owner" | "other" | "absent";
-      wrongAmount: boolean;
-      currency: "XTR" | "USD";
-      minute: number;
-    }
-  | { kind: "telegramRefund"; payment: number; charge: number; minute: number }
-  | { kind: "adminRefund"; payment: number; minute: number }
-  | { kind: "adjust"; user: number; delta: number; minute: number }
-  | { kind: "expire"; payment: number; minute: number }
-  | { kind: "invoiceFailed"; payment: number; minute: number };
-
-const payment = fc.nat({ max: paymentIds.length - 1 });
-const user = fc.constantFrom(...users);
-const minute = fc.nat({ max: 45 });
-/** Mostly the right thing, sometimes not: the wrong cases must be there, but must not drown the paid ones. */
-const rarely = fc.constantFrom(false, false, false, true);
-const currency = fc.constantFrom("XTR" as const, "XTR" as const, "XTR" as const, "XTR" as const, "USD" as const);
-const op: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant("create" as const),
-      payment,
-      otherUser: rarely,
-      otherPackage: rarely,
-      minute,
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant("preCheckout" as const),
-      payment,
-      otherUser: rarely,
-      wrongAmount: rarely,
-      currency,
-      query: fc.nat({ max: 3 }),
-      minute,
-    }),
-  },
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant("pay" as const),
-      payment,
-      charge: fc.nat({ max: charges.length - 1 }),
-      payer: fc.constantFrom("owner" as const, "owner" as const, "other" as const, "absent" as const),
-      wrongAmount: rarely,
-      currency,
-      minute,
-    }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("telegramRefund" as const),
-      payment,
-      charge: fc.nat({ max: charges.length - 1 }),
-      minute,
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("adminRefund" as const), payment, minute }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("adjust" as const),
-      user,
-      delta: fc.integer({ min: -300, max: 300 }),
-      minute,
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire" as const), payment, minute }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("invoiceFailed" as const), payment, minute }) },
-);
-
-/**
- * A story: each payment's package and owner, the payments created up front (most stories create some;
- * a missing one exercises unmatched charges), then waves of commands; the commands of a wave run concurrently.
- */
-const story = fc
-  .record({
-    packages: fc.tuple(...paymentIds.map(() => fc.constantFrom(...packageStars))),
-    owners: fc.tuple(...paymentIds.map(() => user)),
-    createdFirst: fc.subarray(paymentIds.map((_, index) => index)),
-    waves: fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
-  })
-  .map(({ packages, owners, createdFirst, waves }) => ({
-    packages,
-    owners,
-    waves: [
-      ...(createdFirst.length > 0
-        ? [
-            createdFirst.map((p): Op => ({
-              kind: "create",
-              payment: p,
-              otherUser: false,
-              otherPackage: false,
-              minute: 0,
-            })),
-          ]
-        : []),
-      ...waves,
-    ],
-  }));
-type Story = { packages: number[]; owners: number[]; waves: Op[][] };
-
-/** Every read and append resolves when fast-check's scheduler says, so racing commands interleave in every order it tries. */
-const scheduled = (inner: EventStore, s: fc.Scheduler): EventStore => ({
-  readStream: s.scheduleFunction(function readStream(stream: string) {
-    return inner.readStream(stream);
-  }),
-  appendToStream: s.scheduleFunction(function appendToStream(...args: Parameters<EventStore["appendToStream"]>) {
-    return inner.appendToStream(...args);
-  }),
-  readAll: (options) => inner.readAll(options),
-  subscribe: (options, handler) => inner.subscribe(options, handler),
-  headPosition: () => inner.headPosition(),
-  close: () => inner.close(),
-});
-
-type Outcome = { op: Op; ok: boolean; errorType?: string };
-
-const at = (m: number): Date => new Date(base + m * 60_000);
-const starsOf = (s: Story, p: number): number => s.packages[p] ?? 10;
-const ownerOf = (s: Story, p: number): number => s.owners[p] ?? 101;
-const otherThan = (u: number): number => users.find((candidate) => candidate !== u) ?? 0;
-
-const runOp = async (ledger: StarsLedger, s: Story, o: Op): Promise<Outcome> => {
-  const id = paymentIds[o.kind === "adjust" ? 0 : o.payment] ?? "";
-  const outcome = (r: { isOk(): boolean; isErr(): boolean; error?: unknown }): Outcome => {
-    const error = r.isErr() ? (r as { error: { type: string } }).error : undefined;
-    return error === undefined ? { op: o, ok: true } : { op: o, ok: false, errorType: error.type };
-  };
-  switch (o.kind) {
-    case "create": {
-      const stars = starsOf(s, o.payment);
-      const starsAmount = o.otherPackage ? (stars === 10 ? 25 : 10) : stars;
-      const userId = o.otherUser ? otherThan(ownerOf(s, o.payment)) : ownerOf(s, o.payment);
-      return outcome(await ledger.createPayment({ paymentId: id, userId, starsAmount, now: at(o.minute) }));
-    }
-    case "preCheckout":
-      return outcome(
-        await ledger.answerPreCheckout({
-          invoicePayload: id,
-          queryId: `q${o.query}`,
-          telegramUserId: o.otherUser ? otherThan(ownerOf(s, o.payment)) : ownerOf(s, o.payment),
-          currency: o.currency,
-          totalAmount: starsOf(s, o.payment) + (o.wrongAmount ? 1 : 0),
-          now: at(o.minute),
-        }),
-      );
-    case "pay":
-      return outcome(
-        await ledger.recordSuccessfulPayment({
-          invoicePayload: id,
-          telegramPaymentChargeId: chargeId(o.payment, o.charge),
-          providerPaymentChargeId: "",
-          currency: o.currency,
-          totalAmount: starsOf(s, o.payment) + (o.wrongAmount ? 1 : 0),
-          ...(o.payer === "absent"
-            ? {}
-            : { telegramUserId: o.payer === "owner" ? ownerOf(s, o.payment) : otherThan(ownerOf(s, o.payment)) }),
-          now: at(o.minute),
-        }),
-      );
-    case "telegramRefund":
-      return outcome(
-        await ledger.recordRefundedPayment({
-          invoicePayload: id,
-          telegramPaymentChargeId: chargeId(o.payment, o.charge),
-          now: at(o.minute),
-        }),
-      );
-    case "adminRefund":
-      return outcome(await ledger.refundPayment(id, "admin:1", at(o.minute)));
-    case "adjust":
-      return outcome(
-        await ledger.adjustCredits({
-          userId: o.user,
-          delta: o.delta,
-          reason: "property test",
-          admin: "admin:1",
-          now: at(o.minute),
-        }),
-      );
-    case "expire":
-      return outcome(await ledger.expirePayment(id, at(o.minute)));
-    case "invoiceFailed":
-      return outcome(await ledger.recordInvoiceCreationFailed(id, "Telegram said no", at(o.minute)));
-  }
-};
-
-/** `ledger` reads the store directly: the scheduler releases nothing once a story has been played. */
-type Run = {
-  store: InMemoryEventStore;
-  ledger: StarsLedger;
-  outcomes: Outcome[];
-  events: RecordedEvent[];
-  parsed: (LedgerEvent & { stream: string })[];
-};
-
-const play = async (s: fc.Scheduler, st: Story): Promise<Run> => {
-  const store = new InMemoryEventStore();
-  const settings = { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true };
-  const racing = new StarsLedger(scheduled(store, s), settings, { retryPause: () => Promise.resolve() });
-  const ledger = new StarsLedger(store, settings);
-  const outcomes: Outcome[] = [];
-  for (const wave of st.waves) {
-    outcomes.push(...(await s.waitFor(Promise.all(wave.map((o) => runOp(racing, st, o))))));
-  }
-  const events: RecordedEvent[] = [];
-  for await (const e of store.readAll()) events.push(e);
-  const parsed = events.map((e) => {
-    const result = parseLedgerEvent(e.type, e.data, e.metadata.schemaVersion);
-    if (!result.ok) throw new Error(result.error.message);
-    return { ...result.event, stream: e.stream };
-  });
-  return { store, ledger, outcomes, events, parsed };
-};
-
-const check = (property: (run: Run, st: Story) => Promise<void> | void) =>
+const check = (property: (run: Run, st: Story) => Promise<void> | void, stories: fc.Arbitrary<Story> = story) =>
   fc.assert(
-    fc.asyncProperty(fc.scheduler(), story, async (s, st) => {
+    fc.asyncProperty(fc.scheduler(), stories, async (s, st) => {
       await property(await play(s, st), st);
     }),
     { numRuns, verbose: fc.VerbosityLevel.Verbose },
   );
 
-const ofType = <T extends LedgerEvent["type"]>(run: Run, type: T) =>
-  run.parsed.filter((e): e is Extract<LedgerEvent, { type: T }> & { stream: string } => e.type === type);
+/** The events that take a charge: whichever stream records one first holds it, for the whole ledger. */
+const takings = (run: Run) =>
+  run.parsed.flatMap((e) =>
+    e.type === "PaymentPaid" || e.type === "ExtraChargeReceived" || e.type === "UnmatchedChargeReceived"
+      ? [{ chargeId: e.data.telegramPaymentChargeId, stream: e.stream }]
+      : [],
+  );
 
 describe("no payment is ever double-credited (fast-check, concurrent commands through the handler)", () => {
   it("1. at most one PaymentPaid per payment, whatever the order, duplication or concurrency", async () => {
@@ -275,13 +43,45 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
       for (const id of paymentIds) {
         expect(ofType(run, "PaymentPaid").filter((e) => e.data.paymentId === id).length).toBeLessThanOrEqual(1);
       }
-      // A charge id is credited at most once across the whole ledger.
-      const chargeIds = ofType(run, "PaymentPaid").map((e) => e.data.telegramPaymentChargeId);
-      expect(new Set(chargeIds).size).toBe(chargeIds.length);
     });
   });
 
-  it("2. credits granted to each user = credits of paid-and-not-refunded payments + adjustments", async () => {
+  it("2. a charge id is taken once ledger-wide: credited, kept aside to refund or recorded unmatched by one stream at most", async () => {
+    await check((run, st) => {
+      const taken = takings(run);
+      expect(new Set(taken.map((t) => t.chargeId)).size).toBe(taken.length);
+      // Total credited <= number of distinct charge ids Telegram sent.
+      const sent = new Set(
+        run.outcomes.flatMap((o) =>
+          o.op.kind === "pay" || o.op.kind === "payUnmatched" ? [chargeOf(st, o.op.charge)] : [],
+        ),
+      );
+      expect(ofType(run, "PaymentPaid").length).toBeLessThanOrEqual(sent.size);
+      // A conflict is recorded only for a charge another stream took before it, once per payment.
+      const holder = new Map<string, string>();
+      const noted = new Set<string>();
+      for (const e of run.parsed) {
+        if (e.type === "PaymentPaid" || e.type === "ExtraChargeReceived" || e.type === "UnmatchedChargeReceived")
+          holder.set(e.data.telegramPaymentChargeId, e.stream);
+        if (e.type !== "ChargeConflictRecorded") continue;
+        const owner = holder.get(e.data.telegramPaymentChargeId);
+        expect(owner, "a conflict for a charge nobody took").toBeDefined();
+        expect(owner).not.toBe(e.stream);
+        const key = `${e.stream}\u0000${e.data.telegramPaymentChargeId}`;
+        expect(noted.has(key)).toBe(false);
+        noted.add(key);
+      }
+      // Whoever was told "conflict" got nothing for it: the charge is held by another stream.
+      for (const o of run.outcomes) {
+        if (o.kind !== "conflict" || (o.op.kind !== "pay" && o.op.kind !== "payUnmatched")) continue;
+        const chargeId = chargeOf(st, o.op.charge);
+        const stream = o.op.kind === "pay" ? `payment-${paymentIds[o.op.payment] ?? ""}` : undefined;
+        expect(taken.find((t) => t.chargeId === chargeId)?.stream).not.toBe(stream);
+      }
+    });
+  });
+
+  it("3. credits granted to each user = credits of paid-and-not-refunded payments + adjustments that took effect", async () => {
     await check(async (run, st) => {
       const granted = new Map<number, number>();
       const add = (u: number, n: number) => granted.set(u, (granted.get(u) ?? 0) + n);
@@ -296,9 +96,10 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
         const state = await run.ledger.getPayment(id);
         if (state.isOk() && state.value.status === "PAID") expect_(state.value.userId, starsOf(st, index) * rate);
       }
-      for (const o of run.outcomes) if (o.op.kind === "adjust" && o.ok) expect_(o.op.user, o.op.delta);
+      for (const o of run.outcomes)
+        if (o.op.kind === "adjust" && o.ok && o.replayed !== true) expect_(o.op.user, o.op.delta);
       for (const u of users) expect(granted.get(u) ?? 0).toBe(expected.get(u) ?? 0);
-      // Every credited charge was a real charge of exactly the invoiced amount in XTR.
+      // Every credited charge was a real charge of this payment, of exactly the invoiced amount in XTR.
       for (const e of ofType(run, "PaymentPaid")) {
         const index = paymentIds.indexOf(e.data.paymentId);
         const matching = run.outcomes.filter(
@@ -306,7 +107,7 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
             o.op.kind === "pay" &&
             o.op.payment === index &&
             o.ok &&
-            chargeId(o.op.payment, o.op.charge) === e.data.telegramPaymentChargeId &&
+            chargeOf(st, o.op.charge) === e.data.telegramPaymentChargeId &&
             !o.op.wrongAmount &&
             o.op.currency === "XTR",
         );
@@ -316,7 +117,35 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
     });
   });
 
-  it("3. a pre-checkout with the wrong amount, currency or user is never approved", async () => {
+  it.each([
+    ["any story", story],
+    ["admin requests racing on paid payments", adminStory],
+  ])(
+    "4. an admin's Idempotency-Key takes effect once ledger-wide; a replay matches what it replays (%s)",
+    async (_name, stories) => {
+      await check((run, st) => {
+        const adjustedKeys = ofType(run, "CreditsAdjusted").flatMap((e) => e.data.idempotencyKey ?? []);
+        expect(new Set(adjustedKeys).size).toBe(adjustedKeys.length);
+        const refundKeys = ofType(run, "PaymentRefunded").flatMap((e) => e.data.idempotencyKey ?? []);
+        expect(new Set(refundKeys).size).toBe(refundKeys.length);
+        for (const o of run.outcomes) {
+          if (o.op.kind === "adjust" && o.replayed === true) {
+            const { user, delta, reason, key } = o.op;
+            const original = ofType(run, "CreditsAdjusted").find((e) => e.data.idempotencyKey === st.keys[key ?? -1]);
+            expect(original?.data).toMatchObject({ userId: user, delta, reason: reason.trim() });
+          }
+          // A keyed refund that answered ok refunded the payment that holds the key.
+          const op = o.op;
+          if (op.kind === "adminRefund" && o.ok && op.key !== null) {
+            const refund = ofType(run, "PaymentRefunded").find((e) => e.data.idempotencyKey === st.keys[op.key ?? -1]);
+            expect(refund?.data.paymentId).toBe(paymentIds[op.payment]);
+          }
+        }
+      }, stories);
+    },
+  );
+
+  it("5. a pre-checkout with the wrong amount, currency or user is never approved", async () => {
     await check((run, st) => {
       for (const approved of ofType(run, "PreCheckoutApproved")) {
         const created = ofType(run, "PaymentCreated").find((c) => c.data.paymentId === approved.data.paymentId);
@@ -336,14 +165,14 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
     });
   });
 
-  it("4. replaying the recorded events rebuilds exactly the same states, and every hash chain verifies", async () => {
+  it("6. replaying the recorded events rebuilds exactly the same states, and every hash chain verifies", async () => {
     await check(async (run) => {
       const copy = new InMemoryEventStore();
       for (const e of run.events) {
         const { stream, revision: _r, position: _p, recordedAt: _t, ...event } = e;
         (await copy.appendToStream(stream, [event], "any"))._unsafeUnwrap();
       }
-      const replayed = new StarsLedger(copy, { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true });
+      const replayed = new StarsLedger(copy, ledgerSettings);
       for (const id of paymentIds) {
         const original = await run.ledger.getPayment(id);
         const rebuilt = await replayed.getPayment(id);
@@ -362,7 +191,7 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
     });
   });
 
-  it("5. every recorded sequence is one the payment rules admit (checked by an independent state machine)", async () => {
+  it("7. every recorded sequence is one the payment rules admit (checked by an independent state machine)", async () => {
     await check((run) => {
       type S = {
         status: string;
@@ -370,12 +199,19 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
         credits: number;
         user: number;
         paidCharge?: string;
-        seen: Set<string>;
         extra: Map<string, boolean>;
-        pendingMismatch: boolean;
+        conflicts: Set<string>;
+        /** A mismatched charge was kept aside: the next event must fail the payment for that reason. */
+        failureDue: string | undefined;
       };
       const streams = new Map<string, S>();
+      const holder = new Map<string, string>();
+      const take = (chargeId: string, stream: string) => {
+        expect(holder.has(chargeId), `charge ${JSON.stringify(chargeId)} taken twice`).toBe(false);
+        holder.set(chargeId, stream);
+      };
       for (const e of run.parsed) {
+        if (e.type === "UnmatchedChargeReceived") take(e.data.telegramPaymentChargeId, e.stream);
         if (!e.stream.startsWith("payment-")) continue;
         const s = streams.get(e.stream);
         if (e.type === "PaymentCreated") {
@@ -385,15 +221,21 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
             stars: e.data.starsAmount,
             credits: e.data.credits,
             user: e.data.userId,
-            seen: new Set(),
             extra: new Map(),
-            pendingMismatch: false,
+            conflicts: new Set(),
+            failureDue: undefined,
           });
           expect(e.data.credits).toBe(e.data.starsAmount * rate);
           continue;
         }
         expect(s, `${e.type} before PaymentCreated`).toBeDefined();
         if (s === undefined) return;
+        if (s.failureDue !== undefined) {
+          expect(e).toMatchObject({ type: "PaymentFailed", data: { reason: s.failureDue } });
+          s.failureDue = undefined;
+          s.status = "FAILED";
+          continue;
+        }
         switch (e.type) {
           case "InvoiceIssued":
           case "PreCheckoutApproved":
@@ -401,16 +243,15 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
             break;
           case "PaymentPaid":
             expect(s.status).toBe("PENDING");
-            expect(s.seen.has(e.data.telegramPaymentChargeId)).toBe(false);
+            take(e.data.telegramPaymentChargeId, e.stream);
             expect([e.data.totalAmount, e.data.credits, e.data.userId]).toEqual([s.stars, s.credits, s.user]);
             s.status = "PAID";
             s.paidCharge = e.data.telegramPaymentChargeId;
-            s.seen.add(e.data.telegramPaymentChargeId);
             break;
           case "PaymentFailed":
             expect(s.status).toBe("PENDING");
+            expect(["amount_mismatch", "currency_mismatch"]).not.toContain(e.data.reason);
             s.status = "FAILED";
-            s.pendingMismatch = e.data.reason === "amount_mismatch" || e.data.reason === "currency_mismatch";
             break;
           case "PaymentRefunded":
             expect(s.status).toBe("PAID");
@@ -419,63 +260,76 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
             s.status = "REFUNDED";
             break;
           case "ExtraChargeReceived":
-            expect(s.seen.has(e.data.telegramPaymentChargeId)).toBe(false);
+            take(e.data.telegramPaymentChargeId, e.stream);
             if (e.data.reason === "amount_mismatch" || e.data.reason === "currency_mismatch") {
-              expect(s.pendingMismatch).toBe(true);
+              expect(s.status).toBe("PENDING");
+              s.failureDue = e.data.reason;
             } else {
               expect(s.status).not.toBe("PENDING");
             }
-            s.pendingMismatch = false;
-            s.seen.add(e.data.telegramPaymentChargeId);
             s.extra.set(e.data.telegramPaymentChargeId, false);
             break;
           case "ExtraChargeRefunded":
             expect(s.extra.get(e.data.telegramPaymentChargeId)).toBe(false);
             s.extra.set(e.data.telegramPaymentChargeId, true);
             break;
+          case "ChargeConflictRecorded":
+            expect(holder.get(e.data.telegramPaymentChargeId)).toBeDefined();
+            expect(holder.get(e.data.telegramPaymentChargeId)).not.toBe(e.stream);
+            expect(s.conflicts.has(e.data.telegramPaymentChargeId)).toBe(false);
+            s.conflicts.add(e.data.telegramPaymentChargeId);
+            break;
           default:
             throw new Error(`${e.type} on a payment stream`);
         }
       }
+      for (const s of streams.values()) expect(s.failureDue).toBeUndefined();
     });
   });
 });
 
+/** What a run of `stories` reached: event types written and outcomes answered, counted. */
+const reached = async (stories: fc.Arbitrary<Story>, runs: number): Promise<Map<string, number>> => {
+  const seen = new Map<string, number>();
+  const bump = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
+  await fc.assert(
+    fc.asyncProperty(fc.scheduler(), stories, async (s, st) => {
+      let conflicts = 0;
+      const counting = (inner: EventStore): EventStore => ({
+        ...scheduled(inner, s),
+        appendToStream: s.scheduleFunction(async function appendToStream(
+          ...args: Parameters<EventStore["appendToStream"]>
+        ) {
+          const result = await inner.appendToStream(...args);
+          if (result.isErr() && result.error.type === "ConcurrencyError") conflicts++;
+          return result;
+        }),
+      });
+      const store = new InMemoryEventStore();
+      const ledger = new StarsLedger(counting(store), ledgerSettings, { retryPause: () => Promise.resolve() });
+      for (const wave of st.waves) {
+        for (const o of await s.waitFor(Promise.all(wave.map((op) => runOp(ledger, st, op))))) {
+          if (o.kind === "conflict") bump(`${o.op.kind} conflict`);
+          if (o.replayed === true) bump("adjust replayed");
+          if (o.errorType === "IdempotencyConflict") bump(`${o.op.kind} key conflict`);
+        }
+      }
+      for await (const e of store.readAll()) {
+        bump(e.type);
+        const chargeId = (e.data as { telegramPaymentChargeId?: string }).telegramPaymentChargeId ?? "";
+        if (e.type === "PaymentPaid" && (/\p{Surrogate}/u.test(chargeId) || chargeId.includes("\u0000")))
+          bump("credited awkward charge id");
+      }
+      if (conflicts > 0) bump("lost race");
+    }),
+    { numRuns: runs, seed: 42 },
+  );
+  return seen;
+};
+
 describe("the stories reach the cases that matter", () => {
-  it("generated stories include credits, redeliveries, extra charges, refunds, refusals and lost races", async () => {
-    const seen = new Map<string, number>();
-    const bump = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
-    await fc.assert(
-      fc.asyncProperty(fc.scheduler(), story, async (s, st) => {
-        let appends = 0;
-        let conflicts = 0;
-        const counting = (inner: EventStore): EventStore => ({
-          ...scheduled(inner, s),
-          appendToStream: s.scheduleFunction(async function appendToStream(
-            ...args: Parameters<EventStore["appendToStream"]>
-          ) {
-            const result = await inner.appendToStream(...args);
-            appends++;
-            if (result.isErr() && result.error.type === "ConcurrencyError") conflicts++;
-            return result;
-          }),
-        });
-        const store = new InMemoryEventStore();
-        const ledger = new StarsLedger(
-          counting(store),
-          { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true },
-          { retryPause: () => Promise.resolve() },
-        );
-        for (const wave of (st as Story).waves)
-          await s.waitFor(Promise.all(wave.map((o) => runOp(ledger, st as Story, o))));
-        const types = new Set<string>();
-        for await (const e of store.readAll()) types.add(e.type);
-        for (const t of types) bump(t);
-        if (conflicts > 0) bump("lost race");
-        if (appends > 0) bump("any append");
-      }),
-      { numRuns: 300, seed: 42 },
-    );
+  it("generated stories include credits, redeliveries, extra charges, refunds, refusals, lost races, shared charges and awkward text", async () => {
+    const seen = await reached(story, 300);
     for (const key of [
       "PaymentPaid",
       "ExtraChargeReceived",
@@ -485,9 +339,29 @@ describe("the stories reach the cases that matter", () => {
       "PaymentFailed",
       "CreditsAdjusted",
       "UnmatchedChargeReceived",
+      "UnmatchedChargeRefunded",
+      "ChargeConflictRecorded",
+      "pay conflict",
+      "payUnmatched conflict",
+      "adjust replayed",
+      "adjust key conflict",
+      "credited awkward charge id",
       "lost race",
     ]) {
-      expect(seen.get(key) ?? 0, `${key} in 300 stories`).toBeGreaterThan(10);
+      expect(seen.get(key) ?? 0, `${key} in 300 stories`).toBeGreaterThan(5);
+    }
+  });
+
+  it("admin stories send keys again for the same and for other targets, in races", async () => {
+    const seen = await reached(adminStory, 100);
+    for (const key of [
+      "PaymentRefunded",
+      "adjust replayed",
+      "adjust key conflict",
+      "adminRefund key conflict",
+      "lost race",
+    ]) {
+      expect(seen.get(key) ?? 0, `${key} in 100 admin stories`).toBeGreaterThan(5);
     }
   });
 });

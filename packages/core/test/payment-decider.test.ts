@@ -1,113 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { paymentDecider, preCheckoutErrorMessages, type PaymentCommand, type PaymentEvent } from "../src/index.js";
+import {
+  evolvePayment,
+  initialPayment,
+  paymentDecider,
+  preCheckoutErrorMessages,
+  type PaymentCommand,
+  type PaymentEvent,
+} from "../src/index.js";
 import { given } from "../src/testing/index.js";
-
-const paymentId = "6f1c2a7e-1d2b-4c3d-8e9f-0a1b2c3d4e5f";
-const userId = 512345678;
-const t0 = "2026-11-26T10:00:00.000Z";
-const t1 = "2026-11-26T10:01:00.000Z";
-const expiresAt = "2026-11-27T10:00:00.000Z";
-const afterExpiry = "2026-11-27T10:00:00.001Z";
-
-const created: PaymentEvent = {
-  type: "PaymentCreated",
-  data: { paymentId, userId, packageId: "pkg_100", starsAmount: 10, credits: 100, createdAt: t0, expiresAt },
-};
-const issued: PaymentEvent = {
-  type: "InvoiceIssued",
-  data: { paymentId, invoiceLink: "https://t.me/$inv", issuedAt: t0 },
-};
-const approved: PaymentEvent = {
-  type: "PreCheckoutApproved",
-  data: { paymentId, queryId: "q1", telegramUserId: userId, totalAmount: 10, approvedAt: t1 },
-};
-const paid = (chargeId = "c1", payer: number | null = userId): PaymentEvent => ({
-  type: "PaymentPaid",
-  data: {
-    paymentId,
-    userId,
-    telegramPaymentChargeId: chargeId,
-    providerPaymentChargeId: "",
-    totalAmount: 10,
-    credits: 100,
-    ...(payer === null ? {} : { payerTelegramUserId: payer }),
-    paidAt: t1,
-  },
-});
-const failed = (reason: "invoice_creation_failed" | "expired" | "amount_mismatch", message: string): PaymentEvent => ({
-  type: "PaymentFailed",
-  data: { paymentId, reason, message, failedAt: t1 },
-});
-const refunded = (refundedBy: "admin" | "telegram"): PaymentEvent => ({
-  type: "PaymentRefunded",
-  data: {
-    paymentId,
-    userId,
-    telegramPaymentChargeId: "c1",
-    starsAmount: 10,
-    credits: 100,
-    refundedBy,
-    ...(refundedBy === "admin" ? { admin: "admin:1" } : {}),
-    refundedAt: t1,
-  },
-});
-const extra = (
-  chargeId: string,
-  reason: "invoice_already_paid" | "amount_mismatch" | "payment_not_payable" | "currency_mismatch",
-  totalAmount = 10,
-  currency = "XTR",
-  telegramUserId = userId,
-): PaymentEvent => ({
-  type: "ExtraChargeReceived",
-  data: {
-    paymentId,
-    reason,
-    telegramPaymentChargeId: chargeId,
-    providerPaymentChargeId: "",
-    telegramUserId,
-    currency,
-    totalAmount,
-    receivedAt: t1,
-  },
-});
-
-const create: PaymentCommand = {
-  type: "CreatePayment",
-  data: { paymentId, userId, packageId: "pkg_100", starsAmount: 10, credits: 100, expiresAt, now: t0 },
-};
-const preCheckout = (
-  overrides: Partial<Extract<PaymentCommand, { type: "AnswerPreCheckout" }>["data"]> = {},
-): PaymentCommand => ({
-  type: "AnswerPreCheckout",
-  data: {
-    queryId: "q1",
-    telegramUserId: userId,
-    currency: "XTR",
-    totalAmount: 10,
-    requireSameUser: true,
-    now: t1,
-    ...overrides,
-  },
-});
-const successfulPayment = (
-  overrides: Partial<Extract<PaymentCommand, { type: "RecordSuccessfulPayment" }>["data"]> = {},
-): PaymentCommand => ({
-  type: "RecordSuccessfulPayment",
-  data: {
-    telegramPaymentChargeId: "c1",
-    providerPaymentChargeId: "",
-    currency: "XTR",
-    totalAmount: 10,
-    telegramUserId: userId,
-    now: t1,
-    ...overrides,
-  },
-});
-const adminRefund: PaymentCommand = { type: "RefundPayment", data: { admin: "admin:1", now: t1 } };
-const telegramRefund = (chargeId = "c1"): PaymentCommand => ({
-  type: "RecordRefundedPayment",
-  data: { telegramPaymentChargeId: chargeId, now: t1 },
-});
+import {
+  paymentId,
+  userId,
+  t0,
+  t1,
+  afterExpiry,
+  created,
+  issued,
+  approved,
+  paid,
+  failed,
+  refunded,
+  extra,
+  create,
+  preCheckout,
+  successfulPayment,
+  adminRefund,
+  telegramRefund,
+} from "./payment-fixtures.js";
 
 describe("creating a payment", () => {
   it("records PaymentCreated on an empty stream", () => {
@@ -217,7 +136,12 @@ describe("successful payment", () => {
   it("a charge of the wrong amount fails the payment and is kept aside to refund", () => {
     given(paymentDecider, [created])
       .when(successfulPayment({ totalAmount: 11 }))
-      .then([failed("amount_mismatch", "Charged 11 Stars, expected 10"), extra("c1", "amount_mismatch", 11)]);
+      .then([extra("c1", "amount_mismatch", 11), failed("amount_mismatch", "Charged 11 Stars, expected 10")]);
+  });
+  it("a mismatched charge folds to the same state in either order (older streams hold the failure first)", () => {
+    const mismatch = [extra("c1", "amount_mismatch", 11), failed("amount_mismatch", "Charged 11 Stars, expected 10")];
+    const fold = (events: readonly PaymentEvent[]) => events.reduce(evolvePayment, initialPayment);
+    expect(fold([created, ...mismatch])).toEqual(fold([created, ...[...mismatch].reverse()]));
   });
   it("a charge in another currency fails the payment and is kept aside to refund", () => {
     const decided = given(paymentDecider, [created])

@@ -18,7 +18,6 @@ export type HttpOnlyError =
   | { readonly type: "TooManyRequests"; readonly message: string }
   | { readonly type: "RequestTimeout"; readonly message: string }
   | { readonly type: "RequestHeadersTooLarge"; readonly message: string }
-  | { readonly type: "IdempotencyConflict"; readonly message: string }
   | { readonly type: "TooManyPendingPayments"; readonly message: string }
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
@@ -55,6 +54,7 @@ const statusByType: Record<AppError["type"], number> = {
   PaymentNotExpired: 409,
   TooManyPendingPayments: 409,
   IdempotencyConflict: 422,
+  KeyAlreadyClaimed: 409,
   PaymentAlreadyExists: 422,
   // The ledger cannot store the request's data (ill-formed text, a value the database refuses): final, not a 503.
   InvalidEventData: 422,

@@ -7,6 +7,7 @@ export { pageSizeDefault, pageSizeMax } from "./pagination.js";
 export type { InvalidPageRequest, PageRequest } from "./pagination.js";
 export { PaymentsProjection } from "./payments.js";
 export type {
+  ChargeConflictView,
   ExtraChargeView,
   PaymentListQuery,
   PaymentPage,

@@ -1,4 +1,4 @@
-import type { FailureReason, LedgerEvent, EventOf, PaymentStatus, UncreditedChargeReason } from "@starledger/core";
+import type { LedgerEvent, EventOf } from "@starledger/core";
 import { isoMillis } from "./iso-millis.js";
 import { InconsistentHistoryError } from "./ledger-event-decoder.js";
 import {
@@ -9,132 +9,30 @@ import {
   lowerBound,
   pageSizeMax,
   resolvePageSize,
-  type InvalidPageRequest,
   type PageRequest,
-  type SortKey,
 } from "./pagination.js";
+import {
+  toView,
+  type PaymentListQuery,
+  type PaymentPageResult,
+  type PaymentRecord,
+  type PaymentsReadModel,
+  type PaymentView,
+} from "./payment-view.js";
 
-/** A second (or mismatched, or late) charge on a payment: never credited, to be refunded. */
-export type ExtraChargeView = {
-  readonly telegramPaymentChargeId: string;
-  readonly reason: UncreditedChargeReason;
-  readonly telegramUserId: number;
-  readonly currency: string;
-  readonly starsAmount: number;
-  readonly receivedAt: string;
-  readonly refunded: boolean;
-  readonly refundedAt: string | null;
-};
-
-export type PaymentView = {
-  readonly paymentId: string;
-  readonly userId: number;
-  readonly status: PaymentStatus;
-  readonly packageId: string;
-  readonly starsAmount: number;
-  readonly credits: number;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly invoiceLink: string | null;
-  readonly invoiceIssuedAt: string | null;
-  readonly preCheckoutApprovedAt: string | null;
-  readonly paidAt: string | null;
-  readonly telegramPaymentChargeId: string | null;
-  readonly providerPaymentChargeId: string | null;
-  /** Who paid the credited charge (from.id); null when the update did not say (then it was the owner, userId). */
-  readonly payerTelegramUserId: number | null;
-  readonly failedAt: string | null;
-  readonly failureReason: FailureReason | null;
-  readonly failureMessage: string | null;
-  readonly refundedAt: string | null;
-  readonly refundedBy: "admin" | "telegram" | null;
-  readonly refundedByAdmin: string | null;
-  readonly extraCharges: readonly ExtraChargeView[];
-};
-
-export type PaymentPage = { readonly payments: readonly PaymentView[]; readonly nextCursor: string | null };
-export type PaymentPageResult =
-  { readonly ok: true; readonly page: PaymentPage } | { readonly ok: false; readonly error: InvalidPageRequest };
-
-export type PaymentListQuery = PageRequest & {
-  readonly status?: PaymentStatus;
-  readonly userId?: number;
-  /** Inclusive lower bound on createdAt. */
-  readonly from?: Date;
-  /** Exclusive upper bound on createdAt. */
-  readonly to?: Date;
-};
-
-export type PaymentsReadModel = {
-  get(paymentId: string): PaymentView | undefined;
-  /** The user's payments, newest (by createdAt) first. */
-  historyForUser(userId: number, page?: PageRequest): PaymentPageResult;
-  /** All payments newest first, filtered. Cost grows with the rows the filters skip, not with the page size alone. */
-  list(query?: PaymentListQuery): PaymentPageResult;
-  count(): number;
-  /** The user's payments still PENDING that can still be paid at `now` (not yet past expiresAt). */
-  pendingCountForUser(userId: number, now: Date): number;
-  /** Payments holding an extra charge not yet refunded, in the order they became so, at most `limit` (<= pageSizeMax). */
-  withExtraChargesPendingRefund(limit?: number): readonly PaymentView[];
-  /** Ids of payments still PENDING whose expiresAt <= now, earliest expiry first, at most `limit`: the expiry sweeper's port. */
-  expiredPending(now: Date, limit: number): readonly string[];
-};
-
-/** Internal, mutable row; views are copied out of it so callers cannot change the model. */
-export type ExtraChargeRecord = {
-  -readonly [K in keyof ExtraChargeView]: ExtraChargeView[K];
-} & { receivedAtMs: number; refundedAtMs: number };
-
-export type PaymentRecord = {
-  -readonly [K in keyof Omit<PaymentView, "extraCharges">]: PaymentView[K];
-} & SortKey & {
-    readonly extraCharges: ExtraChargeRecord[];
-    readonly expiresAtMs: number;
-    /** Set once by PaymentPaid: a refunded payment was paid too. */
-    paidAtMs: number;
-    paidStarsAmount: number;
-    paidCredits: number;
-    refundedStarsAmount: number;
-    refundedCredits: number;
-    failedAtMs: number;
-    refundedAtMs: number;
-  };
+export {
+  type ChargeConflictView,
+  type ExtraChargeRecord,
+  type ExtraChargeView,
+  type PaymentListQuery,
+  type PaymentPage,
+  type PaymentPageResult,
+  type PaymentRecord,
+  type PaymentsReadModel,
+  type PaymentView,
+} from "./payment-view.js";
 
 const noTime = Number.NaN;
-
-const toView = (record: PaymentRecord): PaymentView => ({
-  paymentId: record.paymentId,
-  userId: record.userId,
-  status: record.status,
-  packageId: record.packageId,
-  starsAmount: record.starsAmount,
-  credits: record.credits,
-  createdAt: record.createdAt,
-  expiresAt: record.expiresAt,
-  invoiceLink: record.invoiceLink,
-  invoiceIssuedAt: record.invoiceIssuedAt,
-  preCheckoutApprovedAt: record.preCheckoutApprovedAt,
-  paidAt: record.paidAt,
-  telegramPaymentChargeId: record.telegramPaymentChargeId,
-  providerPaymentChargeId: record.providerPaymentChargeId,
-  payerTelegramUserId: record.payerTelegramUserId,
-  failedAt: record.failedAt,
-  failureReason: record.failureReason,
-  failureMessage: record.failureMessage,
-  refundedAt: record.refundedAt,
-  refundedBy: record.refundedBy,
-  refundedByAdmin: record.refundedByAdmin,
-  extraCharges: record.extraCharges.map((charge) => ({
-    telegramPaymentChargeId: charge.telegramPaymentChargeId,
-    reason: charge.reason,
-    telegramUserId: charge.telegramUserId,
-    currency: charge.currency,
-    starsAmount: charge.starsAmount,
-    receivedAt: charge.receivedAt,
-    refunded: charge.refunded,
-    refundedAt: charge.refundedAt,
-  })),
-});
 
 /**
  * The payments read model: one row per payment, an index by creation time and one per user.
@@ -150,6 +48,7 @@ export class PaymentsProjection implements PaymentsReadModel {
    * walking the user's history, and the expiry sweeper looks only at these.
    */
   private readonly pendingByUser = new Map<number, Set<PaymentRecord>>();
+  private readonly byRefundIdempotencyKey = new Map<string, string>();
 
   /** `seq` is the global position of the event, a safe integer. */
   apply(event: LedgerEvent, seq: number): void {
@@ -201,6 +100,9 @@ export class PaymentsProjection implements PaymentsReadModel {
         record.refundedStarsAmount = event.data.starsAmount;
         record.refundedCredits = event.data.credits;
         record.refundedByAdmin = event.data.admin ?? null;
+        record.refundIdempotencyKey = event.data.idempotencyKey ?? null;
+        if (event.data.idempotencyKey !== undefined)
+          this.byRefundIdempotencyKey.set(event.data.idempotencyKey, record.paymentId);
         return;
       }
       case "ExtraChargeReceived":
@@ -208,6 +110,9 @@ export class PaymentsProjection implements PaymentsReadModel {
         return;
       case "ExtraChargeRefunded":
         this.extraChargeRefunded(event);
+        return;
+      case "ChargeConflictRecorded":
+        this.chargeConflictRecorded(event);
         return;
       default:
         return;
@@ -257,6 +162,11 @@ export class PaymentsProjection implements PaymentsReadModel {
     }
     due.sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.seq - b.seq);
     return due.slice(0, Math.max(0, limit)).map((record) => record.paymentId);
+  }
+
+  refundedWithIdempotencyKey(idempotencyKey: string): PaymentView | undefined {
+    const paymentId = this.byRefundIdempotencyKey.get(idempotencyKey);
+    return paymentId === undefined ? undefined : this.get(paymentId);
   }
 
   /** Every row, oldest first; internal, for stats and comparisons. */
@@ -334,7 +244,9 @@ export class PaymentsProjection implements PaymentsReadModel {
       refundedAtMs: noTime,
       refundedBy: null,
       refundedByAdmin: null,
+      refundIdempotencyKey: null,
       extraCharges: [],
+      conflictingCharges: [],
     };
     this.byId.set(data.paymentId, record);
     insertSorted(this.byCreated, record);
@@ -387,6 +299,22 @@ export class PaymentsProjection implements PaymentsReadModel {
     charge.refundedAt = data.refundedAt;
     charge.refundedAtMs = isoMillis(data.refundedAt);
     if (record.extraCharges.every((c) => c.refunded)) this.pendingExtraRefunds.delete(record.paymentId);
+  }
+
+  /** Shown on the payment only: the charge is credited (or refunded) where it was recorded first. */
+  private chargeConflictRecorded(event: EventOf<"ChargeConflictRecorded">): void {
+    const data = event.data;
+    const record = this.existing(data.paymentId, event.type);
+    if (record.conflictingCharges.some((charge) => charge.telegramPaymentChargeId === data.telegramPaymentChargeId)) {
+      throw new InconsistentHistoryError(`ChargeConflictRecorded again for charge ${data.telegramPaymentChargeId}`);
+    }
+    record.conflictingCharges.push({
+      telegramPaymentChargeId: data.telegramPaymentChargeId,
+      telegramUserId: data.telegramUserId ?? null,
+      currency: data.currency,
+      starsAmount: data.totalAmount,
+      receivedAt: data.receivedAt,
+    });
   }
 
   private existing(paymentId: string, type: string): PaymentRecord {

@@ -37,6 +37,7 @@ const modelsByType: Record<LedgerEventType, readonly ReadModelName[]> = {
   PaymentRefunded: ["payments", "balances"],
   ExtraChargeReceived: ["payments"],
   ExtraChargeRefunded: ["payments"],
+  ChargeConflictRecorded: ["payments"],
   CreditsAdjusted: ["balances"],
   UnmatchedChargeReceived: ["unmatchedCharges"],
   UnmatchedChargeRefunded: ["unmatchedCharges"],

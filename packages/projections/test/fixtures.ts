@@ -105,6 +105,7 @@ type RefundedOptions = {
   credits?: number;
   refundedAt?: string;
   admin?: string;
+  idempotencyKey?: string;
 };
 export const refunded = (n: number, options: RefundedOptions = {}): EventOf<"PaymentRefunded"> => ({
   type: "PaymentRefunded",
@@ -117,6 +118,7 @@ export const refunded = (n: number, options: RefundedOptions = {}): EventOf<"Pay
     ...(options.admin === undefined
       ? { refundedBy: "telegram" as const }
       : { refundedBy: "admin" as const, admin: options.admin }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     refundedAt: options.refundedAt ?? at("2025-01-03T10:00:00Z"),
   },
 });
@@ -149,6 +151,25 @@ export const extraChargeRefunded = (
 ): EventOf<"ExtraChargeRefunded"> => ({
   type: "ExtraChargeRefunded",
   data: { paymentId: paymentIdOf(n), telegramPaymentChargeId: chargeId, totalAmount, refundedAt },
+});
+
+/** Charge `chargeId` delivered for payment n after another stream recorded it. */
+export const chargeConflict = (
+  n: number,
+  chargeId: string,
+  totalAmount = 10,
+  receivedAt = at("2025-01-01T11:30:00Z"),
+): EventOf<"ChargeConflictRecorded"> => ({
+  type: "ChargeConflictRecorded",
+  data: {
+    paymentId: paymentIdOf(n),
+    telegramPaymentChargeId: chargeId,
+    providerPaymentChargeId: "",
+    totalAmount,
+    currency: "XTR",
+    telegramUserId: 1001,
+    receivedAt,
+  },
 });
 
 export const adjusted = (

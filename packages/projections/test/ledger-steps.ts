@@ -12,18 +12,22 @@ export type Step =
   | { kind: "invoiceFailed"; p: number }
   | { kind: "preCheckout"; p: number; otherUser: boolean; wrongAmount: boolean }
   | { kind: "pay"; p: number; charge: number; wrongAmount: boolean; currency: "XTR" | "USD"; withPayer: boolean }
+  /** Payment `from`'s charge delivered for payment p, or as unmatched: one charge id on several streams. */
+  | { kind: "payForeign"; p: number; from: number; charge: number; unmatched: boolean }
   | { kind: "payUnmatched"; charge: number; payload: "garbage" | "unknown-payment" }
   | { kind: "telegramRefund"; p: number; charge: number }
   | { kind: "telegramRefundUnmatched"; charge: number }
-  | { kind: "adminRefund"; p: number }
+  | { kind: "adminRefund"; p: number; key: number | null }
   | { kind: "extraChargeRefunded"; p: number; charge: number }
-  | { kind: "adjust"; user: number; delta: number }
+  | { kind: "adjust"; user: number; delta: number; key: number | null }
   | { kind: "expire"; p: number }
   | { kind: "tick"; ms: number }
   | { kind: "restartRunner" };
 
 const index = fc.nat({ max: 7 });
 const charge = fc.nat({ max: 2 });
+/** An Idempotency-Key from a small pool, so keys are reused on other payments and users; or none. */
+const key = fc.option(fc.nat({ max: 2 }), { freq: 2 });
 export const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 4,
@@ -52,6 +56,16 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("payForeign" as const),
+      p: index,
+      from: index,
+      charge,
+      unmatched: fc.constantFrom(false, false, true),
+    }),
+  },
+  {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant("payUnmatched" as const),
@@ -61,7 +75,7 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("telegramRefund" as const), p: index, charge }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("telegramRefundUnmatched" as const), charge }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("adminRefund" as const), p: index }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("adminRefund" as const), p: index, key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("extraChargeRefunded" as const), p: index, charge }) },
   {
     weight: 2,
@@ -69,6 +83,7 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant("adjust" as const),
       user: fc.nat({ max: 3 }),
       delta: fc.integer({ min: -500, max: 500 }).filter((d) => d !== 0),
+      key,
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire" as const), p: index }) },
@@ -156,6 +171,23 @@ export const runSteps = async (
         });
         break;
       }
+      case "payForeign": {
+        const target = pick(s.p);
+        const owner = pick(s.from);
+        if (target === undefined || owner === undefined) break;
+        const payment = await ledger.getPayment(target.paymentId);
+        if (payment.isErr()) break;
+        await ledger.recordSuccessfulPayment({
+          invoicePayload: s.unmatched ? "not-a-payment" : target.paymentId,
+          telegramPaymentChargeId: chargeIdOf(owner.p, s.charge),
+          providerPaymentChargeId: "",
+          currency: "XTR",
+          totalAmount: payment.value.starsAmount,
+          telegramUserId: payment.value.userId,
+          now: date(),
+        });
+        break;
+      }
       case "payUnmatched":
         await ledger.recordSuccessfulPayment({
           invoicePayload: s.payload === "garbage" ? "not-a-payment" : paymentIdOf(10_000 + s.charge),
@@ -187,7 +219,10 @@ export const runSteps = async (
         break;
       case "adminRefund": {
         const target = pick(s.p);
-        if (target !== undefined) await ledger.refundPayment(target.paymentId, "admin-1", date());
+        if (target !== undefined) {
+          const request = s.key === null ? {} : { idempotencyKey: `refund-key-${s.key}` };
+          await ledger.refundPayment(target.paymentId, "admin-1", date(), request);
+        }
         break;
       }
       case "extraChargeRefunded": {
@@ -202,6 +237,7 @@ export const runSteps = async (
           delta: s.delta,
           reason: "support",
           admin: "admin-1",
+          ...(s.key === null ? {} : { idempotencyKey: `adjust-key-${s.key}` }),
           now: date(),
         });
         break;

@@ -1,6 +1,5 @@
-import type { LedgerEvent } from "@starledger/core";
 import { describe, expect, it } from "vitest";
-import { LedgerReadModels, type ReadModelStop } from "../src/index.js";
+import { LedgerReadModels } from "../src/index.js";
 import {
   adjusted,
   approved,
@@ -17,31 +16,7 @@ import {
   unmatchedCharge,
   unmatchedChargeRefunded,
 } from "./fixtures.js";
-
-const project = (events: readonly LedgerEvent[]): LedgerReadModels => {
-  const history = new History();
-  for (const event of events) history.add(event);
-  const models = new LedgerReadModels();
-  for (const recorded of history.events) models.apply(recorded);
-  return models;
-};
-
-/** The stop the last event of `events` causes, after the others applied: one model stops, at that event. */
-const stopOf = (events: readonly LedgerEvent[]): ReadModelStop => {
-  const history = new History();
-  for (const event of events) history.add(event);
-  const models = new LedgerReadModels();
-  const last = history.events.pop();
-  if (last === undefined) throw new Error("no events");
-  for (const recorded of history.events) models.apply(recorded);
-  expect(models.stopped()).toEqual([]);
-  expect(models.apply(last)).toBe(true);
-  const stops = models.stopped();
-  expect(stops).toHaveLength(1);
-  expect(stops[0]?.position).toBe(last.position);
-  if (stops[0] === undefined) throw new Error("expected a stopped model");
-  return stops[0];
-};
+import { project, stopOf } from "./project.js";
 
 describe("payments read model", () => {
   it("PaymentCreated makes a PENDING payment with the package's figures", () => {

@@ -116,6 +116,10 @@ describe("replay == live", () => {
                   ]),
                 ),
               ).toEqual(payment.uncreditedCharges);
+              expect(new Set(view?.conflictingCharges.map((c) => c.telegramPaymentChargeId))).toEqual(
+                payment.conflictingCharges,
+              );
+              expect(view?.refundIdempotencyKey ?? undefined).toBe(payment.refundIdempotencyKey);
               if (payment.paidChargeId !== undefined)
                 expect(view?.payerTelegramUserId ?? view?.userId).toBe(payment.payerUserId);
               const balance = expected.get(payment.userId);
@@ -149,6 +153,7 @@ describe("replay == live", () => {
     // The generator must reach every event type, or the property proves less than it says.
     expect([...seenTypes.keys()].sort()).toEqual(
       [
+        "ChargeConflictRecorded",
         "CreditsAdjusted",
         "ExtraChargeReceived",
         "ExtraChargeRefunded",

@@ -260,6 +260,14 @@ export const createWebhookService = (deps: WebhookServiceDeps): WebhookService =
           "Unmatched charge received; it will be refunded",
         );
         break;
+      case "conflict":
+        // The charge id is another payment's (or an unmatched charge's): crediting or refunding it here would be
+        // a second use of one Telegram charge. Answered 200: a redelivery would decide the same.
+        logger.error(
+          { ...fields, ownerUserId: outcome.payment?.userId, starsAmount: payment.totalAmount },
+          "Charge already recorded on another payment; not credited",
+        );
+        break;
     }
     return ok({ kind: "ack" });
   };

@@ -86,6 +86,25 @@ describe("refund reactor", () => {
     expect(logger.find("Extra charge refunded")?.fields).toMatchObject({ paymentId, chargeId: "c2", userId: owner });
   });
 
+  it("never refunds a charge recorded as a conflict: it is another payment's real charge", async () => {
+    const { store, ledger, charge, deliver } = await paidPayment();
+    const botApi = createMockBotApi();
+    await startReactor({ store, ledger, botApi });
+    const other = randomUUID();
+    (
+      await ledger.createPayment({ paymentId: other, userId: owner, packageId: "pkg_100", now: new Date() })
+    )._unsafeUnwrap();
+    await deliver(successfulPaymentUpdate(other, { chargeId: "c1" }));
+    await deliver(successfulPaymentUpdate("no-such-payment", { chargeId: "c1" }));
+    expect(await count(store, "ChargeConflictRecorded")).toBe(1);
+    // A later extra charge marks the point the reactor has passed the conflict (it works in order).
+    await charge("c2");
+    await waitUntil(async () => (await count(store, "ExtraChargeRefunded")) === 1, 5_000, "ExtraChargeRefunded");
+    expect(botApi.calls).toEqual([
+      { method: "refundStarPayment", params: { user_id: owner, telegram_payment_charge_id: "c2" } },
+    ]);
+  });
+
   it("refunds the charge of a payment whose amount did not match", async () => {
     const store = new InMemoryEventStore();
     const ledger = new StarsLedger(store, ledgerSettings);

@@ -264,6 +264,38 @@ describe("message.successful_payment", () => {
     });
   });
 
+  it("a charge another payment recorded is acknowledged, not credited, and logged as an error", async () => {
+    const { deliver, createPayment, store, logger } = setup();
+    const first = await createPayment();
+    const second = await createPayment();
+    await deliver(successfulPaymentUpdate(first, { chargeId: "X" }));
+    expect((await deliver(successfulPaymentUpdate(second, { chargeId: "X", updateId: 9 })))._unsafeUnwrap()).toEqual({
+      kind: "ack",
+    });
+    expect((await eventsOfType(store, "PaymentPaid")).map((e) => e.data.paymentId)).toEqual([first]);
+    expect((await eventsOfType(store, "ChargeConflictRecorded")).map((e) => e.data.paymentId)).toEqual([second]);
+    expect(logger.find("Charge already recorded on another payment; not credited")).toMatchObject({
+      level: "error",
+      fields: { paymentId: second, chargeId: "X", ownerUserId: owner },
+    });
+  });
+
+  it("a charge a payment recorded, sent again with a payload that names no payment, records nothing", async () => {
+    const { deliver, createPayment, store, logger } = setup();
+    const paymentId = await createPayment();
+    await deliver(successfulPaymentUpdate(paymentId, { chargeId: "X" }));
+    const before = await allEvents(store);
+    expect((await deliver(successfulPaymentUpdate("no-such-payment", { chargeId: "X" })))._unsafeUnwrap()).toEqual({
+      kind: "ack",
+    });
+    expect(await allEvents(store)).toEqual(before);
+    expect(logger.find("Charge already recorded on another payment; not credited")).toMatchObject({
+      level: "error",
+      fields: { paymentId: "no-such-payment", chargeId: "X" },
+    });
+    expect(logger.find("Unmatched charge received; it will be refunded")).toBeUndefined();
+  });
+
   it("answers 503 and writes nothing when the store is down; the redelivery then credits once", async () => {
     const { deliver, createPayment, store } = setup();
     const paymentId = await createPayment();

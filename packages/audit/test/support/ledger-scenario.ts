@@ -69,6 +69,10 @@ export const recordEveryEventType = async (ledger: StarsLedger): Promise<void> =
 
   const p3 = paymentIds.paid;
   (await ledger.createPayment({ paymentId: p3, userId: 1004, packageId: "pkg_500", now }))._unsafeUnwrap();
+  // p1's charge delivered for p3 too: recorded as a conflict on p3, never credited there.
+  (
+    await ledger.recordSuccessfulPayment({ ...charge, invoicePayload: p3, telegramPaymentChargeId: "ch-paid-1" })
+  )._unsafeUnwrap();
   (
     await ledger.recordSuccessfulPayment({
       invoicePayload: p3,

@@ -11,6 +11,11 @@ export type ConformanceOptions = {
   readonly skipReason?: string;
   /** Concurrent writers in the stress cases; lower it for stores with a small connection pool. */
   readonly writers?: number;
+  /**
+   * Default true: an event id is unique across all streams, which the ledger relies on to claim a charge id
+   * ledger-wide. false skips that case, for a store that can only check ids within a stream.
+   */
+  readonly eventIdsUniqueAcrossStreams?: boolean;
 };
 
 const newEvent = (type = "TestEvent", data: Record<string, unknown> = {}): NewEvent => ({
@@ -33,6 +38,7 @@ const mine = (events: readonly RecordedEvent[]): RecordedEvent[] =>
 export const eventStoreConformance = (name: string, factory: StoreFactory, options: ConformanceOptions = {}): void => {
   const suite = options.skipReason === undefined ? describe : describe.skip;
   const writers = options.writers ?? 16;
+  const idsAcrossStreams = options.eventIdsUniqueAcrossStreams ?? true;
   const title =
     options.skipReason === undefined
       ? `EventStore conformance: ${name}`
@@ -206,6 +212,38 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       expect(partial.isErr()).toBe(true);
       expect((await store.readStream(stream))._unsafeUnwrap().events).toHaveLength(3);
     });
+
+    it.skipIf(!idsAcrossStreams)(
+      `an event id already recorded on another stream is refused with DuplicateEventId and writes nothing${idsAcrossStreams ? "" : " (skipped: this store checks ids within a stream only)"}`,
+      async () => {
+        const holder = uniqueStream("claim-holder");
+        const other = uniqueStream("claim-other");
+        const claim = newEvent("Claim");
+        (await store.appendToStream(holder, [claim], "no_stream"))._unsafeUnwrap();
+        (await store.appendToStream(other, [newEvent()], "no_stream"))._unsafeUnwrap();
+        const head = (await store.headPosition())._unsafeUnwrap();
+        // The same id with other data (as a ledger-wide key gives it), alone or after a fresh event, at any expectation.
+        const again = { ...claim, data: { other: true } };
+        for (const [batch, expected] of [
+          [[again], 0n],
+          [[newEvent("Rejected"), again], 0n],
+          [[again, newEvent("Rejected")], "any"],
+        ] as const) {
+          const refused = await store.appendToStream(other, batch, expected);
+          expect(refused._unsafeUnwrapErr()).toMatchObject({
+            type: "DuplicateEventId",
+            stream: other,
+            eventId: claim.id,
+          });
+        }
+        const fresh = await store.appendToStream(uniqueStream("claim-fresh"), [again], "no_stream");
+        expect(fresh._unsafeUnwrapErr()).toMatchObject({ type: "DuplicateEventId", eventId: claim.id });
+        expect((await store.headPosition())._unsafeUnwrap()).toBe(head);
+        expect((await store.readStream(other))._unsafeUnwrap().events.map((e) => e.type)).toEqual(["TestEvent"]);
+        expect((await store.readStream(holder))._unsafeUnwrap().events.map((e) => e.data)).toEqual([claim.data]);
+        expect(mine(await collect(store.readAll())).filter((e) => e.type === "Rejected")).toEqual([]);
+      },
+    );
 
     it("readAll is complete and in global order under concurrent writers on many streams", async () => {
       const perWriter = 15;

@@ -1,12 +1,11 @@
 import { Readable } from "node:stream";
 import { paymentStream } from "@starledger/core";
 import { statsReadModels } from "@starledger/projections";
-import { isChargeAlreadyRefunded } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { refundThroughTelegram } from "../admin-refund.js";
 import { callerOf, refusedAsStopped, sendError, type AppContext } from "../app-context.js";
 import { eventJson } from "../event-json.js";
-import { telegramRefundFailed } from "../http-errors.js";
 import {
   AdjustCreditsBody,
   AdjustCreditsResponse,
@@ -14,6 +13,7 @@ import {
   ErrorBody,
   eventsPageDefault,
   EventsQuery,
+  IdempotencyKeyHeader,
   PaymentIdParams,
   RecordedEventJson,
   StatsQuery,
@@ -140,10 +140,12 @@ export const adminRoutes =
           tags: ["admin"],
           summary: "Refund a paid payment through Telegram, then record it",
           params: PaymentIdParams,
+          headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
           response: {
             ...adminErrors,
             404: ErrorBody,
             409: ErrorBody,
+            422: ErrorBody,
             502: ErrorBody,
             503: ErrorBody,
             200: z.object({ payment: z.record(z.string(), z.unknown()) }),
@@ -151,30 +153,15 @@ export const adminRoutes =
         },
       },
       async (request, reply) => {
-        const caller = callerOf(request);
         const id = request.params.id;
-        const refundable = await ctx.ledger.checkRefundable(id, ctx.clock());
-        if (refundable.isErr()) return sendError(reply, refundable.error);
-        const payment = refundable.value;
-        const chargeId = payment.paidChargeId;
-        const payer = payment.payerUserId ?? payment.userId;
-        if (chargeId === undefined) throw new Error("assertion: a refundable payment without a charge id");
-        const telegram = await ctx.botApi.refundStarPayment({ userId: payer, telegramPaymentChargeId: chargeId });
-        if (telegram.isErr() && !isChargeAlreadyRefunded(telegram.error)) {
-          request.log.error(
-            { paymentId: id, chargeId, telegram: telegram.error.message },
-            "Refund refused by Telegram",
-          );
-          return sendError(reply, telegramRefundFailed(telegram.error));
-        }
-        const recorded = await ctx.ledger.refundPayment(id, caller.subject, ctx.clock());
-        if (recorded.isErr() && recorded.error.type !== "PaymentAlreadyRefunded")
-          return sendError(reply, recorded.error);
-        if (recorded.isOk()) await ctx.settle(recorded.value.position);
-        request.log.info(
-          { paymentId: id, userId: payment.userId, chargeId, admin: caller.subject },
-          "Payment refunded",
-        );
+        const refunded = await refundThroughTelegram(ctx, {
+          paymentId: id,
+          admin: callerOf(request).subject,
+          idempotencyKey: request.headers["idempotency-key"],
+          log: request.log,
+        });
+        if (refunded.isErr()) return sendError(reply, refunded.error);
+        await ctx.settle(refunded.value);
         return reply.send({
           payment: { ...(currentPayment(id) ?? { paymentId: id, status: "REFUNDED" }) },
         });
@@ -187,23 +174,29 @@ export const adminRoutes =
         schema: {
           tags: ["admin"],
           summary: "Manual credit adjustment (the runbook's emergency procedure)",
+          headers: z.object({ "idempotency-key": IdempotencyKeyHeader.optional() }),
           body: AdjustCreditsBody,
-          response: { ...adminErrors, 201: AdjustCreditsResponse, 503: ErrorBody },
+          response: { ...adminErrors, 201: AdjustCreditsResponse, 422: ErrorBody, 503: ErrorBody },
         },
       },
       async (request, reply) => {
         const caller = callerOf(request);
         const { userId, delta, reason } = request.body;
+        const idempotencyKey = request.headers["idempotency-key"];
         const adjusted = await ctx.ledger.adjustCredits({
           userId,
           delta,
           reason,
           admin: caller.subject,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
           now: ctx.clock(),
         });
         if (adjusted.isErr()) return sendError(reply, adjusted.error);
         await ctx.settle(adjusted.value.position);
-        request.log.info({ userId, delta, reason, admin: caller.subject }, "Credits adjusted");
+        const fields = { userId, delta, reason, admin: caller.subject, idempotencyKey };
+        if (adjusted.value.replayed)
+          request.log.info(fields, "Credit adjustment already made with this Idempotency-Key");
+        else request.log.info(fields, "Credits adjusted");
         // While the balances model is stopped it cannot show the new balance: the adjustment is recorded all the same.
         const credits =
           ctx.projections.stoppedAmong(["balances"]) === undefined

@@ -1,0 +1,383 @@
+import fc from "fast-check";
+import {
+  InMemoryEventStore,
+  StarsLedger,
+  parseLedgerEvent,
+  type EventStore,
+  type LedgerEvent,
+  type RecordedEvent,
+} from "../src/index.js";
+
+/**
+ * Stories for the no-double-credit properties: payments, their owners and packages, and waves of commands that
+ * race. Every string the ledger passes to a decider comes from `text` (any code point, lone surrogates and NUL
+ * included), and charge ids come from one pool shared by every payment and by payloads that name no payment.
+ */
+
+/** Runs per property; `FC_NUM_RUNS` raises it for a longer hunt. */
+export const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+export const rate = 10;
+export const ttlMs = 30 * 60_000;
+const base = Date.parse("2026-11-26T10:00:00.000Z");
+export const paymentIds = [1, 2, 3].map((n) => `00000000-0000-4000-8000-00000000000${n}`);
+export const users = [101, 102, 103];
+/** Charge ids, drawn for each story; any payment (or none) may be sent any of them. */
+export const chargePoolSize = 6;
+/** Admin Idempotency-Keys, drawn for each story; adjustments and refunds share them. */
+export const keyPoolSize = 2;
+const packageStars = [10, 25, 50, 100] as const;
+
+/** Code points that broke stores and hashes before: lone surrogates, NUL, the replacement character, combining marks. */
+const awkward = fc.constantFrom("\ud800", "\udfff", "\u0000", "\ufffd", "\u{1F4A9}", "e\u0301", "\u202e");
+export const text: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.string({ unit: "binary", minLength: 1, maxLength: 6 }),
+    fc
+      .array(fc.oneof(awkward, fc.string({ unit: "binary", maxLength: 2 })), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.join("")),
+  )
+  .filter((value) => value.length > 0);
+
+export type Op =
+  | { kind: "create"; payment: number; otherUser: boolean; otherPackage: boolean; minute: number }
+  | { kind: "issue"; payment: number; link: string; minute: number }
+  | {
+      kind: "preCheckout";
+      payment: number;
+      otherUser: boolean;
+      wrongAmount: boolean;
+      currency: string;
+      query: string;
+      minute: number;
+    }
+  | {
+      kind: "pay";
+      /** Index into paymentIds; a payment the story never created sends the charge to the unmatched path. */
+      payment: number;
+      /** Index into the story's charge pool. */
+      charge: number;
+      payer: "owner" | "other" | "absent";
+      wrongAmount: boolean;
+      currency: string;
+      provider: string;
+      minute: number;
+    }
+  | { kind: "payUnmatched"; payload: string; charge: number; provider: string; minute: number }
+  /** Telegram's refunded_payment; `truthful`: its payload is the payment that took the charge, as Telegram's would be. */
+  | { kind: "telegramRefund"; payment: number; charge: number; truthful: boolean; minute: number }
+  | { kind: "adminRefund"; payment: number; admin: string; key: number | null; minute: number }
+  | { kind: "adjust"; user: number; delta: number; reason: string; admin: string; key: number | null; minute: number }
+  | { kind: "expire"; payment: number; minute: number }
+  | { kind: "invoiceFailed"; payment: number; message: string; minute: number };
+
+const payment = fc.nat({ max: paymentIds.length - 1 });
+const user = fc.constantFrom(...users);
+const minute = fc.nat({ max: 45 });
+const charge = fc.nat({ max: chargePoolSize - 1 });
+const key = fc.option(fc.nat({ max: keyPoolSize - 1 }), { freq: 4 });
+/** Mostly the right thing, sometimes not: the wrong cases must be there, but must not drown the paid ones. */
+const rarely = fc.constantFrom(false, false, false, true);
+const currency = fc.oneof({ weight: 6, arbitrary: fc.constant("XTR") }, { weight: 1, arbitrary: text });
+
+const adjustOp = fc.record({
+  kind: fc.constant("adjust" as const),
+  // One adjustment recurs, so a key is often sent again with the very same request.
+  user: fc.oneof({ weight: 3, arbitrary: fc.constant(users[0] ?? 101) }, { weight: 1, arbitrary: user }),
+  delta: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(50) },
+    { weight: 1, arbitrary: fc.integer({ min: -300, max: 300 }) },
+  ),
+  reason: fc.oneof({ weight: 3, arbitrary: fc.constant("property test") }, { weight: 1, arbitrary: text }),
+  admin: text,
+  key,
+  minute,
+});
+const adminRefundOp = fc.record({ kind: fc.constant("adminRefund" as const), payment, admin: text, key, minute });
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("create" as const),
+      payment,
+      otherUser: rarely,
+      otherPackage: rarely,
+      minute,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("issue" as const), payment, link: text, minute }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("preCheckout" as const),
+      payment,
+      otherUser: rarely,
+      wrongAmount: rarely,
+      currency,
+      query: fc.oneof(fc.constantFrom("q0", "q1"), text),
+      minute,
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("pay" as const),
+      payment,
+      charge,
+      payer: fc.constantFrom("owner" as const, "owner" as const, "other" as const, "absent" as const),
+      wrongAmount: rarely,
+      currency,
+      provider: fc.oneof(fc.constant(""), text),
+      minute,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("payUnmatched" as const),
+      payload: text,
+      charge,
+      provider: fc.oneof(fc.constant(""), text),
+      minute,
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("telegramRefund" as const),
+      payment,
+      charge,
+      truthful: fc.constantFrom(true, true, true, false),
+      minute,
+    }),
+  },
+  { weight: 3, arbitrary: adminRefundOp },
+  { weight: 3, arbitrary: adjustOp },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire" as const), payment, minute }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("invoiceFailed" as const), payment, message: text, minute }) },
+);
+
+export type Story = { packages: number[]; owners: number[]; charges: string[]; keys: string[]; waves: Op[][] };
+
+/**
+ * A story: each payment's package and owner, the story's charge ids and admin keys, the payments created up front
+ * (most stories create some; a missing one exercises unmatched charges), then waves of commands run concurrently.
+ */
+export const story: fc.Arbitrary<Story> = fc
+  .record({
+    packages: fc.tuple(...paymentIds.map(() => fc.constantFrom(...packageStars))),
+    owners: fc.tuple(...paymentIds.map(() => user)),
+    charges: fc.uniqueArray(text, { minLength: chargePoolSize, maxLength: chargePoolSize }),
+    keys: fc.uniqueArray(text, { minLength: keyPoolSize, maxLength: keyPoolSize }),
+    createdFirst: fc.subarray(paymentIds.map((_, index) => index)),
+    waves: fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ createdFirst, waves, ...rest }) => ({
+    ...rest,
+    waves: [
+      ...(createdFirst.length > 0
+        ? [
+            createdFirst.map((p): Op => ({
+              kind: "create",
+              payment: p,
+              otherUser: false,
+              otherPackage: false,
+              minute: 0,
+            })),
+          ]
+        : []),
+      ...waves,
+    ],
+  }));
+
+/**
+ * Admin requests racing: every payment is created and paid first (each with its own charge), then keyed refunds
+ * and adjustments from a pool of two keys race, so a key is often sent again, for the same or another target.
+ */
+export const adminStory: fc.Arbitrary<Story> = fc
+  .record({
+    packages: fc.tuple(...paymentIds.map(() => fc.constantFrom(...packageStars))),
+    owners: fc.tuple(...paymentIds.map(() => user)),
+    charges: fc.uniqueArray(text, { minLength: chargePoolSize, maxLength: chargePoolSize }),
+    keys: fc.uniqueArray(text, { minLength: keyPoolSize, maxLength: keyPoolSize }),
+    waves: fc.array(fc.array(fc.oneof(adminRefundOp, adjustOp), { minLength: 2, maxLength: 8 }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+  })
+  .map(({ waves, ...rest }) => ({
+    ...rest,
+    waves: [
+      paymentIds.map((_, p): Op => ({ kind: "create", payment: p, otherUser: false, otherPackage: false, minute: 0 })),
+      paymentIds.map((_, p): Op => ({
+        kind: "pay",
+        payment: p,
+        charge: p,
+        payer: "owner",
+        wrongAmount: false,
+        currency: "XTR",
+        provider: "",
+        minute: 1,
+      })),
+      ...waves,
+    ],
+  }));
+
+/** Every read and append resolves when fast-check's scheduler says, so racing commands interleave in every order it tries. */
+export const scheduled = (inner: EventStore, s: fc.Scheduler): EventStore => ({
+  readStream: s.scheduleFunction(function readStream(stream: string) {
+    return inner.readStream(stream);
+  }),
+  appendToStream: s.scheduleFunction(function appendToStream(...args: Parameters<EventStore["appendToStream"]>) {
+    return inner.appendToStream(...args);
+  }),
+  readAll: (options) => inner.readAll(options),
+  subscribe: (options, handler) => inner.subscribe(options, handler),
+  headPosition: () => inner.headPosition(),
+  close: () => inner.close(),
+});
+
+export type Outcome = { op: Op; ok: boolean; errorType?: string; kind?: string; replayed?: boolean };
+
+const at = (m: number): Date => new Date(base + m * 60_000);
+export const starsOf = (s: Story, p: number): number => s.packages[p] ?? 10;
+export const ownerOf = (s: Story, p: number): number => s.owners[p] ?? 101;
+export const otherThan = (u: number): number => users.find((candidate) => candidate !== u) ?? 0;
+export const chargeOf = (s: Story, c: number): string => s.charges[c] ?? "";
+const keyOf = (s: Story, k: number | null): { idempotencyKey?: string } =>
+  k === null ? {} : { idempotencyKey: s.keys[k] ?? "" };
+
+type Settled = { isOk(): boolean; isErr(): boolean; error?: unknown; value?: unknown };
+const outcomeOf = (o: Op, r: Settled): Outcome => {
+  if (r.isErr()) return { op: o, ok: false, errorType: (r as { error: { type: string } }).error.type };
+  const value = (r as { value: { kind?: string; replayed?: boolean } }).value;
+  return {
+    op: o,
+    ok: true,
+    ...(value.kind === undefined ? {} : { kind: value.kind }),
+    ...(value.replayed === undefined ? {} : { replayed: value.replayed }),
+  };
+};
+
+/** The payment that took a charge (credited or kept aside), as Telegram's refunded_payment would name it. */
+const payloadThatTook = async (ledger: StarsLedger, chargeId: string): Promise<string | undefined> => {
+  for (const paymentId of paymentIds) {
+    const payment = await ledger.getPayment(paymentId);
+    if (payment.isOk() && (payment.value.paidChargeId === chargeId || payment.value.uncreditedCharges.has(chargeId)))
+      return paymentId;
+  }
+  return undefined;
+};
+
+export const runOp = async (ledger: StarsLedger, s: Story, o: Op): Promise<Outcome> => {
+  const id = paymentIds[o.kind === "adjust" || o.kind === "payUnmatched" ? 0 : o.payment] ?? "";
+  const charged = (invoicePayload: string, c: number, provider: string, currency: string, totalAmount: number) => ({
+    invoicePayload,
+    telegramPaymentChargeId: chargeOf(s, c),
+    providerPaymentChargeId: provider,
+    currency,
+    totalAmount,
+  });
+  switch (o.kind) {
+    case "create": {
+      const stars = starsOf(s, o.payment);
+      const starsAmount = o.otherPackage ? (stars === 10 ? 25 : 10) : stars;
+      const userId = o.otherUser ? otherThan(ownerOf(s, o.payment)) : ownerOf(s, o.payment);
+      return outcomeOf(o, await ledger.createPayment({ paymentId: id, userId, starsAmount, now: at(o.minute) }));
+    }
+    case "issue":
+      return outcomeOf(o, await ledger.recordInvoiceIssued(id, o.link, at(o.minute)));
+    case "preCheckout":
+      return outcomeOf(
+        o,
+        await ledger.answerPreCheckout({
+          invoicePayload: id,
+          queryId: o.query,
+          telegramUserId: o.otherUser ? otherThan(ownerOf(s, o.payment)) : ownerOf(s, o.payment),
+          currency: o.currency,
+          totalAmount: starsOf(s, o.payment) + (o.wrongAmount ? 1 : 0),
+          now: at(o.minute),
+        }),
+      );
+    case "pay": {
+      const owner = ownerOf(s, o.payment);
+      const payer = o.payer === "absent" ? {} : { telegramUserId: o.payer === "owner" ? owner : otherThan(owner) };
+      const amount = starsOf(s, o.payment) + (o.wrongAmount ? 1 : 0);
+      return outcomeOf(
+        o,
+        await ledger.recordSuccessfulPayment({
+          ...charged(id, o.charge, o.provider, o.currency, amount),
+          ...payer,
+          now: at(o.minute),
+        }),
+      );
+    }
+    case "payUnmatched":
+      return outcomeOf(
+        o,
+        await ledger.recordSuccessfulPayment({
+          ...charged(o.payload, o.charge, o.provider, "XTR", 10),
+          telegramUserId: users[0] ?? 101,
+          now: at(o.minute),
+        }),
+      );
+    case "telegramRefund": {
+      const chargeId = chargeOf(s, o.charge);
+      const invoicePayload = o.truthful ? ((await payloadThatTook(ledger, chargeId)) ?? "not-a-payment") : id;
+      return outcomeOf(
+        o,
+        await ledger.recordRefundedPayment({ invoicePayload, telegramPaymentChargeId: chargeId, now: at(o.minute) }),
+      );
+    }
+    case "adminRefund":
+      return outcomeOf(o, await ledger.refundPayment(id, o.admin, at(o.minute), keyOf(s, o.key)));
+    case "adjust":
+      return outcomeOf(
+        o,
+        await ledger.adjustCredits({
+          userId: o.user,
+          delta: o.delta,
+          reason: o.reason,
+          admin: o.admin,
+          ...keyOf(s, o.key),
+          now: at(o.minute),
+        }),
+      );
+    case "expire":
+      return outcomeOf(o, await ledger.expirePayment(id, at(o.minute)));
+    case "invoiceFailed":
+      return outcomeOf(o, await ledger.recordInvoiceCreationFailed(id, o.message, at(o.minute)));
+  }
+};
+
+/** `ledger` reads the store directly: the scheduler releases nothing once a story has been played. */
+export type Run = {
+  store: InMemoryEventStore;
+  ledger: StarsLedger;
+  outcomes: Outcome[];
+  events: RecordedEvent[];
+  parsed: (LedgerEvent & { stream: string })[];
+};
+
+export const ledgerSettings = { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true };
+
+export const play = async (s: fc.Scheduler, st: Story): Promise<Run> => {
+  const store = new InMemoryEventStore();
+  const racing = new StarsLedger(scheduled(store, s), ledgerSettings, { retryPause: () => Promise.resolve() });
+  const ledger = new StarsLedger(store, ledgerSettings);
+  const outcomes: Outcome[] = [];
+  for (const wave of st.waves) {
+    outcomes.push(...(await s.waitFor(Promise.all(wave.map((o) => runOp(racing, st, o))))));
+  }
+  const events: RecordedEvent[] = [];
+  for await (const e of store.readAll()) events.push(e);
+  const parsed = events.map((e) => {
+    const result = parseLedgerEvent(e.type, e.data, e.metadata.schemaVersion);
+    if (!result.ok) throw new Error(result.error.message);
+    return { ...result.event, stream: e.stream };
+  });
+  return { store, ledger, outcomes, events, parsed };
+};
+
+export const ofType = <T extends LedgerEvent["type"]>(run: Run, type: T) =>
+  run.parsed.filter((e): e is Extract<LedgerEvent, { type: T }> & { stream: string } => e.type === type);
