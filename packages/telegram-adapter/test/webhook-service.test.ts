@@ -90,7 +90,9 @@ describe("pre_checkout_query", () => {
     {
       reason: "not_pending",
       arrange: async ({ ledger }, paymentId) =>
-        (await ledger.expirePayment(paymentId, new Date(Date.now() + 25 * hourMs)))._unsafeUnwrap(),
+        (
+          await ledger.recordInvoiceCreationFailed(paymentId, "Bad Request: bot was blocked", new Date())
+        )._unsafeUnwrap(),
     },
     {
       reason: "amount_mismatch",
