@@ -275,11 +275,26 @@ const refundPayment = (command: PaymentCommandOf<"RefundPayment">["data"], state
   return ok([refunded(state, "admin", command.now, { name: command.admin, idempotencyKey: command.idempotencyKey })]);
 };
 
+/**
+ * How long after an approved pre-checkout a payment past its expiresAt is still left PENDING for its
+ * successful_payment, which Telegram sends once it has charged the user (seconds, normally).
+ */
+export const approvedPaymentGraceMs = 60 * 60 * 1000;
+
 const expirePayment = (command: PaymentCommandOf<"ExpirePayment">["data"], state: Payment): Decision => {
   if (state.status === "NONE") return err(paymentNotFound());
   if (state.status !== "PENDING") return none;
-  if (Date.parse(command.now) < Date.parse(state.expiresAt)) {
+  const nowMs = Date.parse(command.now);
+  if (nowMs < Date.parse(state.expiresAt)) {
     return err({ type: "PaymentNotExpired", message: `Payment expires at ${state.expiresAt}` });
+  }
+  // An approved pre-checkout means Telegram may be charging the user right now: expiring it would refund them.
+  if (state.lastApprovedAt !== undefined && nowMs < Date.parse(state.lastApprovedAt) + approvedPaymentGraceMs) {
+    const until = new Date(Date.parse(state.lastApprovedAt) + approvedPaymentGraceMs).toISOString();
+    return err({
+      type: "PaymentNotExpired",
+      message: `A pre-checkout was approved at ${state.lastApprovedAt}; its successful_payment may arrive until ${until}`,
+    });
   }
   return ok([failed(state, "expired", "The invoice expired before it was paid", command.now)]);
 };

@@ -4,6 +4,11 @@ import type { StarsLedger } from "./stars-ledger.js";
 export const defaultExpirySweepIntervalMs = 30_000;
 /** Most payments one turn expires, earliest expiry first; the rest wait for the next turn. */
 export const expirySweepBatchMax = 100;
+/**
+ * Most turns run back to back while each finds a full batch and makes progress (a backlog after an outage):
+ * 5,000 expiries per interval instead of 100, still bounded.
+ */
+export const expirySweepTurnsPerIntervalMax = 50;
 
 /** The read side the sweeper asks: ids of payments still PENDING with expiresAt <= now, earliest expiry first, at most `limit`. */
 export type FindExpiredPending = (now: Date, limit: number) => Promise<readonly string[]>;
@@ -124,10 +129,16 @@ export const createPaymentExpirySweeper = (options: PaymentExpirySweeperOptions)
     return next;
   };
 
+  /** A full batch that expired something and failed nothing: there may be more due right now. */
+  const backlogLeft = (report: SweepReport): boolean =>
+    report.due >= batchMax && report.expired > 0 && report.failed === 0;
+
   const loop = async (signal: AbortSignal): Promise<void> => {
     while (!signal.aborted) {
       try {
-        await sweepOnce();
+        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !signal.aborted; turn++) {
+          if (!backlogLeft(await sweepOnce())) break;
+        }
       } catch (error) {
         logger.error({ err: messageOf(error) }, "Payment expiry sweep failed; tried again at the next sweep");
       }

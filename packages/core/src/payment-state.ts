@@ -15,6 +15,8 @@ export type ExistingPayment = {
   readonly expiresAt: string;
   readonly invoiceLink: string | undefined;
   readonly approvedQueryIds: ReadonlySet<string>;
+  /** When the last pre-checkout was approved: Telegram may still be charging the user after expiresAt. */
+  readonly lastApprovedAt: string | undefined;
   /** The one credited charge: set exactly when status is PAID or REFUNDED. */
   readonly paidChargeId: string | undefined;
   /** Who paid that charge (refunds go to the payer); the owner when the update did not say. */
@@ -50,6 +52,7 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
         expiresAt: event.data.expiresAt,
         invoiceLink: undefined,
         approvedQueryIds: new Set(),
+        lastApprovedAt: undefined,
         paidChargeId: undefined,
         payerUserId: undefined,
         uncreditedCharges: new Map(),
@@ -61,7 +64,11 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
       return { ...existing(state), invoiceLink: event.data.invoiceLink };
     case "PreCheckoutApproved": {
       const payment = existing(state);
-      return { ...payment, approvedQueryIds: new Set([...payment.approvedQueryIds, event.data.queryId]) };
+      return {
+        ...payment,
+        approvedQueryIds: new Set([...payment.approvedQueryIds, event.data.queryId]),
+        lastApprovedAt: event.data.approvedAt,
+      };
     }
     case "PaymentPaid":
       return {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   evolvePayment,
   initialPayment,
+  approvedPaymentGraceMs,
   paymentDecider,
   preCheckoutErrorMessages,
   type PaymentCommand,
@@ -14,6 +15,7 @@ import {
   t0,
   t1,
   afterExpiry,
+  expiresAt,
   created,
   issued,
   approved,
@@ -215,6 +217,11 @@ describe("refunds", () => {
   });
 });
 
+const expiredAt = (failedAt: string): PaymentEvent => ({
+  type: "PaymentFailed",
+  data: { paymentId, reason: "expired", message: "The invoice expired before it was paid", failedAt },
+});
+
 describe("expiry and failure", () => {
   it("a pending payment expires only after its expiry time", () => {
     given(paymentDecider, [created])
@@ -233,6 +240,30 @@ describe("expiry and failure", () => {
           },
         },
       ]);
+  });
+  it("a payment past expiry whose pre-checkout was approved waits out the grace for its successful_payment", () => {
+    const lateApproval = { ...approved, data: { ...approved.data, approvedAt: expiresAt } };
+    const graceOver = new Date(Date.parse(expiresAt) + approvedPaymentGraceMs).toISOString();
+    given(paymentDecider, [created, lateApproval])
+      .when({ type: "ExpirePayment", data: { now: afterExpiry } })
+      .thenFails({ type: "PaymentNotExpired" });
+    given(paymentDecider, [created, lateApproval])
+      .when({ type: "ExpirePayment", data: { now: graceOver } })
+      .then([
+        {
+          type: "PaymentFailed",
+          data: {
+            paymentId,
+            reason: "expired",
+            message: "The invoice expired before it was paid",
+            failedAt: graceOver,
+          },
+        },
+      ]);
+    // An approval long before expiry gives no grace past it.
+    given(paymentDecider, [created, approved])
+      .when({ type: "ExpirePayment", data: { now: afterExpiry } })
+      .then([expiredAt(afterExpiry)]);
   });
   it("expiring a payment already expired changes nothing (another sweeper was first)", () => {
     given(paymentDecider, [created, failed("expired", "x")])

@@ -250,6 +250,22 @@ describe("the payment expiry sweeper", () => {
     await sweeper.stop();
   });
 
+  it("a backlog of full batches is swept turn after turn at once, not one batch per interval", async () => {
+    vi.useFakeTimers();
+    const t = setup();
+    const paymentIds = await Promise.all([1, 2, 3, 4, 5].map((n) => t.create(n)));
+    t.clock.ms += ttlMs;
+    const sweeper = t.sweeper({ batchMax: 2 });
+    sweeper.start();
+    // Three turns: 2 + 2 + 1 (not full, so the loop waits for the next interval), with no time passing.
+    expect(await t.reportNumber(3)).toMatchObject({ due: 1, expired: 1 });
+    expect(t.reports.map((r) => r.expired)).toEqual([2, 2, 1]);
+    for (const paymentId of paymentIds) expect(await t.status(paymentId)).toBe("FAILED");
+    await vi.advanceTimersByTimeAsync(intervalMs - 1);
+    expect(t.reports).toHaveLength(3);
+    await sweeper.stop();
+  });
+
   it("stop() during the pause resolves at once, while fake time stands still, and no turn follows", async () => {
     vi.useFakeTimers();
     const t = setup();
