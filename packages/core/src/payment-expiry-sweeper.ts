@@ -134,9 +134,11 @@ export const createPaymentExpirySweeper = (options: PaymentExpirySweeperOptions)
     report.due >= batchMax && report.expired > 0 && report.failed === 0;
 
   const loop = async (signal: AbortSignal): Promise<void> => {
-    while (!signal.aborted) {
+    // Read afresh each time: stop() aborts while a turn is awaited, which the type checker cannot see.
+    const stopped = (): boolean => signal.aborted;
+    while (!stopped()) {
       try {
-        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !signal.aborted; turn++) {
+        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !stopped(); turn++) {
           if (!backlogLeft(await sweepOnce())) break;
         }
       } catch (error) {

@@ -1,107 +1,70 @@
 import { describe, expect, it } from "vitest";
-import { creditPackages, findPackageById, findPackageByStars, parseConfig, parseDurationMs } from "../src/index.js";
+import {
+  creditPackages,
+  durationSetting,
+  findPackageById,
+  findPackageByStars,
+  flagSetting,
+  ledgerConfig,
+  parseDurationMs,
+  positiveIntSetting,
+} from "../src/index.js";
 
-const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
-
-describe("configuration", () => {
-  it("defaults to MOCK on the embedded SQLite store at 127.0.0.1:8001", () => {
-    const config = parseConfig({})._unsafeUnwrap();
-    expect(config).toMatchObject({
-      PAYMENT_MODE: "MOCK",
-      EVENT_STORE_URL: "sqlite:./data/starledger.db",
-      PORT: 8001,
-      HOST: "127.0.0.1",
+describe("the ledger's settings", () => {
+  it("default to 10 credits per Star, 24 h to pay, a sweep every 30 s, and only the creator may pay", () => {
+    expect(ledgerConfig.schema.parse({})).toEqual({
       STARS_TO_CREDITS_RATE: 10,
       PAYMENT_TTL: 24 * 60 * 60 * 1000,
       EXPIRY_SWEEP_INTERVAL: 30_000,
-      PRE_CHECKOUT_ANSWER: "reply",
       REQUIRE_SAME_USER: true,
-      ADMIN_USER_IDS: [],
-      TELEGRAM_API_ROOT: "https://api.telegram.org",
-      TELEGRAM_TEST_ENV: false,
-      LOG_LEVEL: "info",
+    });
+    expect(ledgerConfig.secretNames).toEqual([]);
+  });
+
+  it("are read from text: a whole rate, durations with a unit, a flag", () => {
+    expect(
+      ledgerConfig.schema.parse({
+        STARS_TO_CREDITS_RATE: "7",
+        PAYMENT_TTL: "90m",
+        EXPIRY_SWEEP_INTERVAL: "5s",
+        REQUIRE_SAME_USER: "false",
+      }),
+    ).toEqual({
+      STARS_TO_CREDITS_RATE: 7,
+      PAYMENT_TTL: 90 * 60 * 1000,
+      EXPIRY_SWEEP_INTERVAL: 5_000,
+      REQUIRE_SAME_USER: false,
     });
   });
+});
 
-  it("REAL without a token is the runbook's error", () => {
-    const error = parseConfig({ PAYMENT_MODE: "REAL" })._unsafeUnwrapErr();
-    expect(error.message).toBe("Payment system not configured: MASTER_BOT_TOKEN is not set");
-  });
-
-  it("REAL with a token is accepted", () => {
-    expect(parseConfig({ PAYMENT_MODE: "REAL", MASTER_BOT_TOKEN: token })._unsafeUnwrap().MASTER_BOT_TOKEN).toBe(token);
-  });
-
-  it("each bad value gets one line naming the variable, what was expected and what was given", () => {
-    const error = parseConfig({
-      PAYMENT_MODE: "LIVE",
-      PORT: "80a",
-      STARS_TO_CREDITS_RATE: "-3",
-      PAYMENT_TTL: "soon",
-      EVENT_STORE_URL: "mysql://x",
-      ADMIN_USER_IDS: "1,abc",
-      TELEGRAM_TEST_ENV: "maybe",
-      EXPIRY_SWEEP_INTERVAL: "0s",
-    })._unsafeUnwrapErr();
-    expect(error.problems).toHaveLength(8);
-    expect(error.problems).toContain('PAYMENT_MODE: expected "REAL" or "MOCK", got "LIVE"');
-    expect(error.problems).toContain('PORT: expected a port number 0-65535, got "80a"');
-    expect(error.problems.find((p) => p.startsWith("STARS_TO_CREDITS_RATE:"))).toContain('got "-3"');
-    expect(error.problems.find((p) => p.startsWith("PAYMENT_TTL:"))).toMatch(
-      /expected a positive duration.*got "soon"/,
-    );
-    expect(error.problems.find((p) => p.startsWith("EVENT_STORE_URL:"))).toMatch(
-      /sqlite:.*postgres:\/\/.*esdb:\/\/.*kurrentdb:\/\/.*memory:.*got "mysql:\/\/x"/,
-    );
-    expect(error.problems.find((p) => p.startsWith("ADMIN_USER_IDS:"))).toContain('got "1,abc"');
-    expect(error.problems.find((p) => p.startsWith("TELEGRAM_TEST_ENV:"))).toContain('got "maybe"');
-    expect(error.problems.find((p) => p.startsWith("EXPIRY_SWEEP_INTERVAL:"))).toMatch(
-      /expected a positive duration.*got "0s"/,
-    );
-  });
-
-  it("a value holding NUL or a lone surrogate is one line naming the variable, even where any text would do", () => {
-    const error = parseConfig({
-      EVENT_STORE_URL: "sqlite:./data/a\u0000.db",
-      HOST: "127.0.0.1\ud800",
-      AUTH_SECRET: `${"s".repeat(40)}\u0000`,
-    })._unsafeUnwrapErr();
-    expect(error.problems).toEqual([
-      'EVENT_STORE_URL: must be well-formed Unicode text without NUL, got "sqlite:./data/a\\u0000.db"',
-      'HOST: must be well-formed Unicode text without NUL, got "127.0.0.1\\ud800"',
-      "AUTH_SECRET: must be well-formed Unicode text without NUL, got a value of 41 characters",
-    ]);
-  });
-
-  it("never echoes a secret in an error", () => {
-    const error = parseConfig({
-      MASTER_BOT_TOKEN: "not-a-token-but-secret",
-      AUTH_SECRET: "short-secret",
-    })._unsafeUnwrapErr();
-    expect(error.message).not.toContain("not-a-token-but-secret");
-    expect(error.message).not.toContain("short-secret");
-    expect(error.message).toContain("MASTER_BOT_TOKEN");
-    expect(error.message).toContain("AUTH_SECRET: expected at least 32 characters, got a value of 12 characters");
-  });
-
-  it("parses lists, flags and durations; empty strings count as unset", () => {
-    const config = parseConfig({
-      ADMIN_USER_IDS: " 1, 22 ,333",
-      TELEGRAM_TEST_ENV: "1",
-      PAYMENT_TTL: "90m",
-      EXPIRY_SWEEP_INTERVAL: "5s",
-      PORT: "",
-      REQUIRE_SAME_USER: "false",
-    })._unsafeUnwrap();
-    expect(config.ADMIN_USER_IDS).toEqual([1, 22, 333]);
-    expect(config.TELEGRAM_TEST_ENV).toBe(true);
-    expect(config.REQUIRE_SAME_USER).toBe(false);
-    expect(config.PAYMENT_TTL).toBe(90 * 60 * 1000);
-    expect(config.EXPIRY_SWEEP_INTERVAL).toBe(5_000);
-    expect(config.PORT).toBe(8001);
+describe("the value parsers every package's settings use", () => {
+  it("a duration is a whole number of ms, s, m, h or d, and is positive", () => {
     expect(parseDurationMs("1d")).toBe(86_400_000);
     expect(parseDurationMs("500ms")).toBe(500);
+    expect(parseDurationMs("250")).toBe(250);
     expect(parseDurationMs("1.5h")).toBeUndefined();
+    expect(durationSetting("24h").safeParse("0s").error?.issues[0]?.message).toBe(
+      'expected a positive duration like "24h", "30m", "45s" or milliseconds',
+    );
+    expect(durationSetting("24h").parse("2h")).toBe(2 * 60 * 60 * 1000);
+  });
+
+  it("a flag is 1/true/yes/on or 0/false/no/off, and nothing else", () => {
+    for (const yes of ["1", "true", "yes", "on"]) expect(flagSetting.parse(yes)).toBe(true);
+    for (const no of ["0", "false", "no", "off"]) expect(flagSetting.parse(no)).toBe(false);
+    expect(flagSetting.safeParse("maybe").error?.issues[0]?.message).toBe(
+      'expected "1"/"true"/"yes"/"on" or "0"/"false"/"no"/"off"',
+    );
+  });
+
+  it("a positive whole number names what it counts when it is refused", () => {
+    expect(positiveIntSetting("connections").parse("12")).toBe(12);
+    for (const bad of ["0", "-3", "1.5", "abc"]) {
+      expect(positiveIntSetting("connections").safeParse(bad).error?.issues[0]?.message).toBe(
+        "expected a positive whole number (connections)",
+      );
+    }
   });
 });
 

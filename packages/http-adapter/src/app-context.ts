@@ -1,14 +1,16 @@
-import type { Config, EventStore, StarsLedger } from "@starledger/core";
+import type { EventStore, LedgerConfig, StarsLedger } from "@starledger/core";
 import type { ProjectionRunner, ReadModelName } from "@starledger/projections";
-import type { BotApi, WebhookService } from "@starledger/telegram-adapter";
+import type { BotApi, TelegramConfig, WebhookService } from "@starledger/telegram-adapter";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AuthSettings, Caller } from "./auth.js";
+import type { HttpConfig } from "./config.js";
 import { readModelStopped, toHttpError, type AppError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
 
-/** Everything the routes need; `serve` wires real parts, tests wire in-memory ones. */
+/** Everything the routes need; `compose` (@starledger/server) wires them, on a real or an in-memory store. */
 export type AppDeps = {
-  readonly config: Config;
+  /** The settings of the ledger, Telegram and HTTP (the routes show the rate and the mode). */
+  readonly config: LedgerConfig & TelegramConfig & HttpConfig;
   readonly store: EventStore;
   readonly ledger: StarsLedger;
   readonly projections: ProjectionRunner;

@@ -17,3 +17,4 @@ export {
 export { maxAppendsPerBatch, maxEventsPerBatch, maxInFlightAppendBatches } from "./append-batcher.js";
 export { brokenConnectionRetries } from "./pooled-client.js";
 export { latestSchemaVersion } from "./schema-migrations.js";
+export { postgresConfig, type PostgresConfig } from "./config.js";

@@ -1,6 +1,6 @@
-import type { Config } from "@starledger/core";
 import { err } from "neverthrow";
 import { buildBotApi, type BotApi } from "./bot-api.js";
+import type { TelegramConfig } from "./config.js";
 import {
   defaultMaxRetries,
   defaultMaxRetryAfterMs,
@@ -55,7 +55,7 @@ export const createBotApi = (options: BotApiOptions): BotApi => {
 
 /** The Bot API client the settings describe: PAYMENT_MODE, MASTER_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_TEST_ENV. */
 export const createBotApiFromConfig = (
-  config: Pick<Config, "PAYMENT_MODE" | "MASTER_BOT_TOKEN" | "TELEGRAM_API_ROOT" | "TELEGRAM_TEST_ENV">,
+  config: Pick<TelegramConfig, "PAYMENT_MODE" | "MASTER_BOT_TOKEN" | "TELEGRAM_API_ROOT" | "TELEGRAM_TEST_ENV">,
   logger?: Logger,
 ): BotApi =>
   createBotApi({

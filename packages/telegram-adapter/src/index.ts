@@ -1,4 +1,5 @@
 export { silentLogger, type LogFields, type Logger } from "./logger.js";
+export { telegramConfig, type TelegramConfig } from "./config.js";
 export {
   invoicePayloadBytesMax,
   parseUpdate,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Config } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
+import type { TelegramConfig } from "./config.js";
 
 const sha256 = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
 
@@ -19,7 +19,7 @@ export type InsecureWebhook = { readonly type: "InsecureWebhook"; readonly messa
  * one, so the runbook's curl simulation works.
  */
 export const assertWebhookSecurity = (
-  config: Pick<Config, "PAYMENT_MODE" | "WEBHOOK_SECRET" | "ALLOW_INSECURE_WEBHOOK">,
+  config: Pick<TelegramConfig, "PAYMENT_MODE" | "WEBHOOK_SECRET" | "ALLOW_INSECURE_WEBHOOK">,
 ): Result<{ readonly warning: string | undefined }, InsecureWebhook> => {
   if (config.WEBHOOK_SECRET !== undefined || config.PAYMENT_MODE === "MOCK") return ok({ warning: undefined });
   if (config.ALLOW_INSECURE_WEBHOOK) {
