@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { err, ok, type Result } from "neverthrow";
 import type { Decider } from "./decider.js";
-import type { EventOf, PaymentEvent, UncreditedChargeReason } from "./events.js";
-import type { FailureReason } from "./events.js";
+import { eventTypesOf, PaymentEvent, type EventOf, type FailureReason, type UncreditedChargeReason } from "./events.js";
 import { adminRefundKey, chargeKey } from "./natural-keys.js";
 import type { PaymentCommand, PaymentCommandOf } from "./payment-commands.js";
 import { paymentNotFound, preCheckoutRefused, type PaymentError } from "./payment-errors.js";
@@ -338,17 +337,7 @@ export const paymentDecider: Decider<PaymentCommand, PaymentEvent, Payment, Paym
   initialState: initialPayment,
   evolve: evolvePayment,
   decide: decidePayment,
-  eventTypes: new Set<PaymentEvent["type"]>([
-    "PaymentCreated",
-    "InvoiceIssued",
-    "PreCheckoutApproved",
-    "PaymentPaid",
-    "PaymentFailed",
-    "PaymentRefunded",
-    "ExtraChargeReceived",
-    "ExtraChargeRefunded",
-    "ChargeConflictRecorded",
-  ]),
+  eventTypes: eventTypesOf(PaymentEvent),
   naturalKeyOf: (event) => {
     switch (event.type) {
       case "PaymentPaid":
