@@ -134,9 +134,11 @@ export const createPaymentExpirySweeper = (options: PaymentExpirySweeperOptions)
     report.due >= batchMax && report.expired > 0 && report.failed === 0;
 
   const loop = async (signal: AbortSignal): Promise<void> => {
-    while (!signal.aborted) {
+    // A function, not `signal.aborted` inline: the compiler would narrow it to false for the whole loop body.
+    const stopping = (): boolean => signal.aborted;
+    while (!stopping()) {
       try {
-        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !signal.aborted; turn++) {
+        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !stopping(); turn++) {
           if (!backlogLeft(await sweepOnce())) break;
         }
       } catch (error) {
