@@ -1,4 +1,4 @@
-import type { EventStore, StarsLedger } from "@starledger/core";
+import { starsCurrency, type EventStore, type StarsLedger } from "@starledger/core";
 import type { BotApi, BotApiError, StarTransaction } from "@starledger/telegram-adapter";
 import { err, ok, type Result } from "neverthrow";
 import type { AuditStoreError } from "./anchor.js";
@@ -324,7 +324,7 @@ const applyMissing = async (
         invoicePayload: charge.invoicePayload,
         telegramPaymentChargeId: charge.telegramPaymentChargeId,
         providerPaymentChargeId: "",
-        currency: "XTR",
+        currency: starsCurrency,
         totalAmount: charge.starsAmount,
         ...(charge.telegramUserId === null ? {} : { telegramUserId: charge.telegramUserId }),
         now,

@@ -16,7 +16,8 @@ export {
   type UncreditedCharge,
 } from "./payment-state.js";
 
-export const starsCurrency = "XTR";
+/** Telegram Stars: the only currency an invoice here is issued in. */
+export const starsCurrency = "XTR" as const;
 
 type Decision = Result<PaymentEvent[], PaymentError>;
 const none: Decision = ok([]);

@@ -51,7 +51,6 @@ export {
   defaultStarTransactionPagesMax,
   invoiceDescriptionLengthMax,
   invoiceTitleLengthMax,
-  starsCurrency,
   starsInvoice,
   starTransactionsPageSizeMax,
   webhookAllowedUpdates,
