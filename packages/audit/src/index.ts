@@ -33,6 +33,7 @@ export {
   type AmountMismatch,
   type AppliedFix,
   type ChargeNotOnTelegram,
+  type LedgerChargeKind,
   type LedgerTotals,
   type MissingCharge,
   type MissingRefund,
@@ -40,6 +41,6 @@ export {
   type RefundNotOnTelegram,
   type TelegramTotals,
   type UncreditedChargeStatus,
+  type UnreadableEvent,
 } from "./reconcile-report.js";
 export { defaultServiceUrl } from "./reconcile-fixes.js";
-export type { LedgerChargeKind, UnreadableEvent } from "./ledger-view.js";

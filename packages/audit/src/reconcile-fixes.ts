@@ -1,3 +1,5 @@
+import { starsCurrency } from "@starledger/core";
+
 /** The runbook's local service address, used in suggested commands unless told otherwise. */
 export const defaultServiceUrl = "http://localhost:8001";
 
@@ -20,7 +22,7 @@ const message = (charge: ChargeFields, key: "successful_payment" | "refunded_pay
       ? {}
       : { from: { id: charge.telegramUserId, is_bot: false, first_name: "reconcile" } }),
     [key]: {
-      currency: "XTR",
+      currency: starsCurrency,
       total_amount: charge.starsAmount,
       invoice_payload: charge.invoicePayload,
       telegram_payment_charge_id: charge.telegramPaymentChargeId,

@@ -1,5 +1,21 @@
 import type { PaymentStatus } from "@starledger/core";
-import type { LedgerChargeKind, UnreadableEvent } from "./ledger-view.js";
+import type { ChargeKind } from "@starledger/projections";
+
+/** How the ledger recorded a charge: a payment's credited charge, an extra charge on a payment, or unmatched. */
+export type LedgerChargeKind = ChargeKind;
+
+/**
+ * A ledger event a read model could not apply (it does not decode, or the model's history cannot explain it). The
+ * model stops there and shows nothing after it, so the comparison is incomplete: a discrepancy.
+ */
+export type UnreadableEvent = {
+  /** The read model that stopped. */
+  readonly model: string;
+  /** Global position of the event, as a decimal string. */
+  readonly position: string;
+  /** Why, naming the event's position and stream. */
+  readonly message: string;
+};
 
 /** A charge Telegram has that the ledger never recorded (a lost successful_payment webhook). */
 export type MissingCharge = {
@@ -159,8 +175,8 @@ export const formatReconcileReport = (report: ReconcileReport): string => {
       `${l.charges} charges, ${l.starsReceived} Stars received (${l.starsCredited} credited); ${l.refunds} refunds, ${l.starsRefunded} Stars refunded`,
   );
   if (l.unreadable.length > 0) {
-    section(lines, "Unreadable ledger events", l.unreadable, (u) => [
-      `position ${u.position} on ${u.stream}: ${u.message}`,
+    section(lines, "Ledger events a read model could not apply (it shows nothing after them)", l.unreadable, (u) => [
+      `${u.model}: ${u.message}`,
     ]);
   }
   section(lines, "Charges Telegram has that the ledger never recorded", report.missingCharges, (m) => [

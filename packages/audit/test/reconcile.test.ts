@@ -1,5 +1,5 @@
-import { InMemoryEventStore, type EventStore, type StarsLedger } from "@starledger/core";
-import { createBotApi, createMockBotApi, type StarTransaction } from "@starledger/telegram-adapter";
+import { InMemoryEventStore, type StarsLedger } from "@starledger/core";
+import { createBotApi } from "@starledger/telegram-adapter";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatReconcileReport, reconcile, reconcileReportJson, type ReconcileReport } from "../src/index.js";
 import {
@@ -9,9 +9,7 @@ import {
   type WireStarTransaction,
 } from "@starledger/telegram-adapter/testing";
 import { newLedger, readAllEvents, scenarioNow } from "./support/ledger-scenario.js";
-
-const paymentId = (n: number): string => `00000000-0000-4000-8000-${n.toString().padStart(12, "0")}`;
-const now = (): Date => scenarioNow;
+import { eventCount, now, paidPayment, paymentId } from "./support/reconcile-scenario.js";
 
 const servers: FakeBotApiServer[] = [];
 afterEach(async () => {
@@ -27,23 +25,6 @@ const startServer = async (transactions: readonly WireStarTransaction[]) => {
     server,
     botApi: createBotApi({ mode: "REAL", token: "123456:TEST-reconcile-token", apiRoot: server.root, maxRetries: 0 }),
   };
-};
-
-/** A paid 10-Star payment whose charge id is `ch-<n>`. */
-const paidPayment = async (ledger: StarsLedger, n: number, totalAmount = 10): Promise<void> => {
-  (
-    await ledger.createPayment({ paymentId: paymentId(n), userId: 2000 + n, packageId: "pkg_100", now: scenarioNow })
-  )._unsafeUnwrap();
-  const charge = {
-    invoicePayload: paymentId(n),
-    telegramPaymentChargeId: `ch-${n}`,
-    providerPaymentChargeId: "",
-    currency: "XTR",
-    totalAmount,
-    telegramUserId: 2000 + n,
-    now: scenarioNow,
-  };
-  (await ledger.recordSuccessfulPayment(charge))._unsafeUnwrap();
 };
 
 const lostPaymentId = paymentId(999);
@@ -68,8 +49,6 @@ const telegramTransactions = (): WireStarTransaction[] => [
   userCharge("ch-lost", 25, 3000, lostPaymentId),
   userRefund("ch-5", 10, 2005),
 ];
-
-const eventCount = async (store: EventStore): Promise<number> => (await readAllEvents(store)).length;
 
 describe("reconcile against the Bot API", () => {
   it("pages through every transaction and reports the lost charge, the missed refund and the amount mismatch", async () => {
@@ -236,168 +215,5 @@ describe("reconcile against the Bot API", () => {
     });
     const result = await reconcile({ store, ledger, botApi, apply: true, now });
     expect(result._unsafeUnwrapErr().type).toBe("TelegramUnavailable");
-  });
-});
-
-const tx = (
-  id: string,
-  starsAmount: number,
-  partner: "source" | "receiver",
-  userId: number,
-  invoicePayload?: string,
-): StarTransaction => ({
-  id,
-  starsAmount,
-  nanostarAmount: 0,
-  date: scenarioNow,
-  source: partner === "source" ? { type: "user", userId, invoicePayload } : undefined,
-  receiver: partner === "receiver" ? { type: "user", userId, invoicePayload: undefined } : undefined,
-});
-
-describe("reconcile of extra and unmatched charges", () => {
-  it("shows whether each was refunded on each side, and flags one awaiting its refund", async () => {
-    const store = new InMemoryEventStore();
-    const ledger = newLedger(store);
-    await paidPayment(ledger, 1);
-    const extra = {
-      invoicePayload: paymentId(1),
-      providerPaymentChargeId: "",
-      currency: "XTR",
-      totalAmount: 10,
-      telegramUserId: 2001,
-      now: scenarioNow,
-    };
-    (await ledger.recordSuccessfulPayment({ ...extra, telegramPaymentChargeId: "ch-extra-refunded" }))._unsafeUnwrap();
-    (await ledger.recordExtraChargeRefunded(paymentId(1), "ch-extra-refunded", scenarioNow))._unsafeUnwrap();
-    (await ledger.recordSuccessfulPayment({ ...extra, telegramPaymentChargeId: "ch-extra-waiting" }))._unsafeUnwrap();
-    const unmatched = {
-      invoicePayload: "stale-payload",
-      providerPaymentChargeId: "",
-      currency: "XTR",
-      totalAmount: 25,
-      telegramUserId: 2002,
-      now: scenarioNow,
-    };
-    (await ledger.recordSuccessfulPayment({ ...unmatched, telegramPaymentChargeId: "ch-unmatched" }))._unsafeUnwrap();
-    (await ledger.recordUnmatchedChargeRefunded("ch-unmatched", scenarioNow))._unsafeUnwrap();
-
-    const botApi = createMockBotApi();
-    botApi.seedStarTransactions([
-      tx("ch-1", 10, "source", 2001, paymentId(1)),
-      tx("ch-extra-refunded", 10, "source", 2001, paymentId(1)),
-      tx("ch-extra-refunded", 10, "receiver", 2001),
-      tx("ch-extra-waiting", 10, "source", 2001, paymentId(1)),
-      tx("ch-unmatched", 25, "source", 2002, "stale-payload"),
-      tx("ch-unmatched", 25, "receiver", 2002),
-      {
-        ...tx("withdrawal-1", 5, "receiver", 1),
-        receiver: { type: "fragment", userId: undefined, invoicePayload: undefined },
-      },
-    ]);
-
-    const report = (await reconcile({ store, ledger, botApi, apply: false, now }))._unsafeUnwrap();
-
-    expect(report.uncreditedCharges).toEqual([
-      expect.objectContaining({
-        kind: "extra",
-        telegramPaymentChargeId: "ch-extra-refunded",
-        reason: "invoice_already_paid",
-        onTelegram: true,
-        refundedInLedger: true,
-        refundedOnTelegram: true,
-        awaitingRefund: false,
-        fix: null,
-      }),
-      expect.objectContaining({
-        kind: "extra",
-        telegramPaymentChargeId: "ch-extra-waiting",
-        refundedInLedger: false,
-        refundedOnTelegram: false,
-        awaitingRefund: true,
-      }),
-      expect.objectContaining({
-        kind: "unmatched",
-        telegramPaymentChargeId: "ch-unmatched",
-        invoicePayload: "stale-payload",
-        refundedInLedger: true,
-        refundedOnTelegram: true,
-        awaitingRefund: false,
-      }),
-    ]);
-    expect(report.uncreditedCharges[1]?.fix).toContain("refundStarPayment");
-    expect(report.discrepancies).toBe(1);
-    expect(report.telegram).toMatchObject({ charges: 4, starsReceived: 55, refunds: 2, starsRefunded: 35, other: 1 });
-    expect(report.ledger).toMatchObject({
-      charges: 4,
-      starsReceived: 55,
-      starsCredited: 10,
-      refunds: 2,
-      starsRefunded: 35,
-    });
-    expect(formatReconcileReport(report)).toContain("ch-extra-waiting: extra (invoice_already_paid), 10 Stars");
-  });
-
-  it("reports a credited charge Telegram never made, with the credit adjustment that takes it back", async () => {
-    const store = new InMemoryEventStore();
-    const ledger = newLedger(store);
-    await paidPayment(ledger, 1);
-    const botApi = createMockBotApi();
-
-    const report = (await reconcile({ store, ledger, botApi, apply: true, now }))._unsafeUnwrap();
-
-    expect(report.chargesNotOnTelegram).toEqual([
-      expect.objectContaining({
-        kind: "payment",
-        telegramPaymentChargeId: "ch-1",
-        paymentId: paymentId(1),
-        starsAmount: 10,
-        credits: 100,
-        refundedInLedger: false,
-      }),
-    ]);
-    expect(report.chargesNotOnTelegram[0]?.fix).toContain(
-      '/api/credits/admin/adjust -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" -d \'{"userId":2001,"delta":-100,',
-    );
-    expect(report.ok).toBe(false);
-  });
-
-  it("does not credit a lost charge Telegram already refunded, nor one whose invoice is no longer pending", async () => {
-    const store = new InMemoryEventStore();
-    const ledger = newLedger(store);
-    await paidPayment(ledger, 1);
-    (
-      await ledger.createPayment({ paymentId: paymentId(2), userId: 2002, packageId: "pkg_100", now: scenarioNow })
-    )._unsafeUnwrap();
-    const botApi = createMockBotApi();
-    botApi.seedStarTransactions([
-      tx("ch-1", 10, "source", 2001, paymentId(1)),
-      tx("ch-again", 10, "source", 2001, paymentId(1)),
-      tx("ch-2", 10, "source", 2002, paymentId(2)),
-      tx("ch-2", 10, "receiver", 2002),
-    ]);
-    const before = await eventCount(store);
-
-    const report = (await reconcile({ store, ledger, botApi, apply: true, now }))._unsafeUnwrap();
-
-    expect(await eventCount(store)).toBe(before);
-    expect(report.applied).toEqual([]);
-    expect(
-      report.missingCharges.map((m) => [m.telegramPaymentChargeId, m.paymentStatus, m.refundedOnTelegram, m.appliable]),
-    ).toEqual([
-      ["ch-again", "PAID", false, false],
-      ["ch-2", "PENDING", true, false],
-    ]);
-    expect(report.missingCharges[1]?.fix).toContain("refunded_payment");
-  });
-
-  it("is not ok when the page bound stopped the walk", async () => {
-    const store = new InMemoryEventStore();
-    const botApi = createMockBotApi();
-    botApi.seedStarTransactions(Array.from({ length: 100 }, (_, i) => tx(`ch-${i}`, 1, "source", 1, "x")));
-    const report = (
-      await reconcile({ store, ledger: newLedger(store), botApi, apply: false, now, maxPages: 1 })
-    )._unsafeUnwrap();
-    expect(report.telegram.complete).toBe(false);
-    expect(formatReconcileReport(report)).toContain("INCOMPLETE");
   });
 });

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import type { Decider } from "./decider.js";
-import { IdempotencyKey, TelegramUserId, Timestamp, type CreditAccountEvent } from "./events.js";
+import { IdempotencyKey, TelegramUserId, Timestamp, eventTypesOf, CreditAccountEvent } from "./events.js";
 import { adjustmentKey } from "./natural-keys.js";
 
 export const AdjustCredits = z.object({
@@ -48,7 +48,7 @@ export const creditAccountDecider: Decider<
       { type: "CreditsAdjusted", data: { userId, delta, reason: reason.trim(), admin, ...key, adjustedAt: now } },
     ]);
   },
-  eventTypes: new Set(["CreditsAdjusted"]),
+  eventTypes: eventTypesOf(CreditAccountEvent),
   naturalKeyOf: (event) =>
     event.data.idempotencyKey === undefined ? undefined : adjustmentKey(event.data.idempotencyKey),
 };

@@ -162,6 +162,11 @@ export type CreditAccountEvent = z.infer<typeof CreditAccountEvent>;
 export const UnmatchedChargeEvent = z.discriminatedUnion("type", [UnmatchedChargeReceived, UnmatchedChargeRefunded]);
 export type UnmatchedChargeEvent = z.infer<typeof UnmatchedChargeEvent>;
 
+/** The event types a union of event schemas holds: a decider's stream holds these and nothing else. */
+export const eventTypesOf = <Option extends z.ZodObject<{ type: z.ZodLiteral<string> }>>(union: {
+  readonly options: readonly Option[];
+}): ReadonlySet<z.infer<Option>["type"]> => new Set(union.options.map((option) => option.shape.type.value));
+
 export const LedgerEvent = z.discriminatedUnion("type", [
   ...PaymentEvent.options,
   ...CreditAccountEvent.options,

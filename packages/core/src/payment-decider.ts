@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { err, ok, type Result } from "neverthrow";
 import type { Decider } from "./decider.js";
-import type { EventOf, PaymentEvent, UncreditedChargeReason } from "./events.js";
-import type { FailureReason } from "./events.js";
+import { eventTypesOf, PaymentEvent, type EventOf, type FailureReason, type UncreditedChargeReason } from "./events.js";
 import { adminRefundKey, chargeKey } from "./natural-keys.js";
 import type { PaymentCommand, PaymentCommandOf } from "./payment-commands.js";
 import { paymentNotFound, preCheckoutRefused, type PaymentError } from "./payment-errors.js";
@@ -17,7 +16,8 @@ export {
   type UncreditedCharge,
 } from "./payment-state.js";
 
-export const starsCurrency = "XTR";
+/** Telegram Stars: the only currency an invoice here is issued in. */
+export const starsCurrency = "XTR" as const;
 
 type Decision = Result<PaymentEvent[], PaymentError>;
 const none: Decision = ok([]);
@@ -338,17 +338,7 @@ export const paymentDecider: Decider<PaymentCommand, PaymentEvent, Payment, Paym
   initialState: initialPayment,
   evolve: evolvePayment,
   decide: decidePayment,
-  eventTypes: new Set<PaymentEvent["type"]>([
-    "PaymentCreated",
-    "InvoiceIssued",
-    "PreCheckoutApproved",
-    "PaymentPaid",
-    "PaymentFailed",
-    "PaymentRefunded",
-    "ExtraChargeReceived",
-    "ExtraChargeRefunded",
-    "ChargeConflictRecorded",
-  ]),
+  eventTypes: eventTypesOf(PaymentEvent),
   naturalKeyOf: (event) => {
     switch (event.type) {
       case "PaymentPaid":

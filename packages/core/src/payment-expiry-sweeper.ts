@@ -134,11 +134,11 @@ export const createPaymentExpirySweeper = (options: PaymentExpirySweeperOptions)
     report.due >= batchMax && report.expired > 0 && report.failed === 0;
 
   const loop = async (signal: AbortSignal): Promise<void> => {
-    // Read afresh each time: stop() aborts while a turn is awaited, which the type checker cannot see.
-    const stopped = (): boolean => signal.aborted;
-    while (!stopped()) {
+    // A function, not `signal.aborted` inline: the compiler would narrow it to false for the whole loop body.
+    const stopping = (): boolean => signal.aborted;
+    while (!stopping()) {
       try {
-        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !stopped(); turn++) {
+        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !stopping(); turn++) {
           if (!backlogLeft(await sweepOnce())) break;
         }
       } catch (error) {

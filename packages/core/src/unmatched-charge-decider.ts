@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import type { Decider } from "./decider.js";
-import { ChargeId, StarsAmount, TelegramUserId, Timestamp, type UnmatchedChargeEvent } from "./events.js";
+import { ChargeId, StarsAmount, TelegramUserId, Timestamp, eventTypesOf, UnmatchedChargeEvent } from "./events.js";
 import { chargeKey } from "./natural-keys.js";
 
 export const RecordUnmatchedCharge = z.object({
@@ -89,7 +89,7 @@ export const unmatchedChargeDecider: Decider<
       }
     }
   },
-  eventTypes: new Set(["UnmatchedChargeReceived", "UnmatchedChargeRefunded"]),
+  eventTypes: eventTypesOf(UnmatchedChargeEvent),
   // The charge is claimed ledger-wide: a charge a payment already recorded is never recorded (and refunded) here too.
   naturalKeyOf: (event) =>
     event.type === "UnmatchedChargeReceived" ? chargeKey(event.data.telegramPaymentChargeId) : undefined,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { creditAccountDecider, unmatchedChargeDecider } from "../src/index.js";
+import { creditAccountDecider } from "../src/index.js";
 import { given } from "../src/testing/index.js";
 
 const now = "2026-11-26T10:00:00.000Z";
@@ -49,60 +49,5 @@ describe("manual credit adjustments", () => {
     given(creditAccountDecider, [])
       .when(adjust(5, "   "))
       .thenFails({ type: "InvalidAdjustment", message: "reason is required" });
-  });
-});
-
-describe("unmatched charges", () => {
-  const charge = {
-    type: "RecordUnmatchedCharge",
-    data: {
-      telegramPaymentChargeId: "c9",
-      providerPaymentChargeId: "",
-      invoicePayload: "not-a-payment",
-      currency: "XTR",
-      totalAmount: 5,
-      telegramUserId: 9,
-      now,
-    },
-  } as const;
-  const received = {
-    type: "UnmatchedChargeReceived",
-    data: {
-      telegramPaymentChargeId: "c9",
-      providerPaymentChargeId: "",
-      invoicePayload: "not-a-payment",
-      currency: "XTR",
-      totalAmount: 5,
-      telegramUserId: 9,
-      receivedAt: now,
-    },
-  } as const;
-  const refundedCommand = {
-    type: "RecordUnmatchedChargeRefunded",
-    data: { telegramPaymentChargeId: "c9", now },
-  } as const;
-  it("records a charge whose payload names no payment, once", () => {
-    given(unmatchedChargeDecider, []).when(charge).then([received]);
-    given(unmatchedChargeDecider, [received]).when(charge).then([]);
-  });
-  it("the received charge claims its charge id ledger-wide; its refund claims nothing", () => {
-    expect(unmatchedChargeDecider.naturalKeyOf?.(received)).toBe("charge:c9");
-    expect(
-      unmatchedChargeDecider.naturalKeyOf?.({
-        type: "UnmatchedChargeRefunded",
-        data: { telegramPaymentChargeId: "c9", totalAmount: 5, refundedAt: now },
-      }),
-    ).toBeUndefined();
-  });
-  it("records its refund once", () => {
-    const refund = {
-      type: "UnmatchedChargeRefunded",
-      data: { telegramPaymentChargeId: "c9", totalAmount: 5, refundedAt: now },
-    } as const;
-    given(unmatchedChargeDecider, [received]).when(refundedCommand).then([refund]);
-    given(unmatchedChargeDecider, [received, refund]).when(refundedCommand).then([]);
-  });
-  it("a refund of a charge never received is UnknownCharge", () => {
-    given(unmatchedChargeDecider, []).when(refundedCommand).thenFails({ type: "UnknownCharge" });
   });
 });

@@ -1,10 +1,10 @@
 import type { EventStore, LedgerConfig, StarsLedger } from "@starledger/core";
 import type { ProjectionRunner, ReadModelName } from "@starledger/projections";
 import type { BotApi, TelegramConfig, WebhookService } from "@starledger/telegram-adapter";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import type { AuthSettings, Caller } from "./auth.js";
 import type { HttpConfig } from "./config.js";
-import { readModelStopped, toHttpError, type AppError } from "./http-errors.js";
+import { readModelStopped, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
 
 /** Everything the routes need; `compose` (@starledger/server) wires them, on a real or an in-memory store. */
@@ -71,12 +71,7 @@ declare module "fastify" {
   }
 }
 
-/** Sends an error through the one mapping; returns the route's own (typed) reply so handlers can `return` it. */
-export const sendError = <Reply extends object>(reply: Reply, error: AppError): Reply => {
-  const { status, body } = toHttpError(error);
-  void (reply as unknown as FastifyReply).code(status).send(body);
-  return reply;
-};
+export { sendError } from "./http-errors.js";
 
 /** Answers 503 when a read model the route reads has stopped; true when it did, and the route has answered. */
 export const refusedAsStopped = (ctx: AppContext, reply: object, models: readonly ReadModelName[]): boolean => {

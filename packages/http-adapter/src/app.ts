@@ -27,8 +27,7 @@ import {
 } from "./app-context.js";
 import { authenticate, requireAdmin, type AuthSettings, type Caller } from "./auth.js";
 import { clientErrorHandler } from "./client-errors.js";
-import { errorHandler } from "./error-handler.js";
-import type { AppError } from "./http-errors.js";
+import { errorHandler, type AppError } from "./http-errors.js";
 import { acceptJsonOnly } from "./json-body.js";
 import { AuthorizationHeader } from "./schemas.js";
 import { adminRoutes } from "./routes/admin-routes.js";

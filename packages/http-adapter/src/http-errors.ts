@@ -1,6 +1,8 @@
 import type { BotApiError } from "@starledger/telegram-adapter";
 import type { LedgerError } from "@starledger/core";
 import type { InvalidPageRequest, ReadModelStop } from "@starledger/projections";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { AuthError } from "./auth.js";
 
 /** The runbook's messages, verbatim. */
@@ -22,6 +24,7 @@ export type HttpOnlyError =
   | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
   | { readonly type: "PaymentSystemNotConfigured"; readonly message: string }
+  | { readonly type: "InternalError"; readonly message: string }
   | {
       readonly type: "ReadModelStopped";
       readonly message: string;
@@ -67,6 +70,7 @@ const statusByType: Record<AppError["type"], number> = {
   RetriesExhausted: 503,
   PaymentSystemNotConfigured: 503,
   ReadModelStopped: 503,
+  InternalError: 500,
 };
 
 /** Thrown where fastify wants an Error (a content-type parser, a hook) to answer with an AppError. */
@@ -99,6 +103,68 @@ const messageOf = (error: AppError): string => {
 export const toHttpError = (error: AppError): { status: number; body: ErrorBody } => {
   const details = "details" in error && error.details !== undefined ? { details: error.details } : {};
   return { status: statusByType[error.type], body: { error: error.type, message: messageOf(error), ...details } };
+};
+
+/** Sends an error through the one mapping; returns the route's own (typed) reply so handlers can `return` it. */
+export const sendError = <Reply extends object>(reply: Reply, error: AppError): Reply => {
+  const { status, body } = toHttpError(error);
+  void (reply as unknown as FastifyReply).code(status).send(body);
+  return reply;
+};
+
+/** @fastify/rate-limit throws its errorResponseBuilder's plain object, not an Error: read `message` from either. */
+const errorMessage = (error: unknown, fallback: string): string => {
+  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === "string" && message !== "" ? message : fallback;
+};
+
+/** No query parameter takes a list, so `?limit=100&limit=1` (parsed as an array) is named for what it is. */
+const repeatedQueryParameter = (context: string | undefined, path: string, query: unknown): string | undefined => {
+  if (context !== "querystring" || typeof query !== "object" || query === null) return undefined;
+  const name = path.slice(1);
+  return Array.isArray((query as Record<string, unknown>)[name]) ? "given more than once" : undefined;
+};
+
+/** What fastify throws (validation, body parsing, rate limit, a RequestRefused), as an AppError; undefined for others. */
+const appErrorOf = (error: FastifyError, request: FastifyRequest): AppError | undefined => {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const problems = error.validation.map((v) => ({
+      path: v.instancePath,
+      message: repeatedQueryParameter(error.validationContext, v.instancePath, request.query) ?? v.message,
+    }));
+    return {
+      type: "InvalidRequest",
+      message: `Invalid ${error.validationContext ?? "request"}: ${problems.map((p) => `${p.path || "/"} ${p.message ?? ""}`.trim()).join("; ")}`,
+      details: problems,
+    };
+  }
+  if (error instanceof RequestRefused) return error.refusal;
+  const code = (error as { code?: string }).code;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return { type: "PayloadTooLarge", message: `Body larger than ${request.routeOptions.bodyLimit} bytes` };
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return { type: "UnsupportedMediaType", message: "Send Content-Type: application/json" };
+  if ((error as { statusCode?: number }).statusCode === 429)
+    return { type: "TooManyRequests", message: errorMessage(error, "Too many requests") };
+  return undefined;
+};
+
+/**
+ * Fastify's error handler: its errors answered through the mapping above. Another client error fastify raised
+ * keeps fastify's own 4xx (as BadRequest); anything else is a bug, logged, and answered 500.
+ */
+export const errorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  const known = appErrorOf(error, request);
+  if (known !== undefined) return sendError(reply, known);
+  const statusCode = (error as { statusCode?: number }).statusCode;
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    return reply.code(statusCode).send({ error: "BadRequest", message: errorMessage(error, "Bad request") });
+  }
+  request.log.error({ err: error }, "Unhandled error");
+  return sendError(reply, {
+    type: "InternalError",
+    message: "Internal error; nothing was recorded unless a later read shows it",
+  });
 };
 
 /** A Bot API failure during invoice creation: the runbook's "Failed to create invoice", with Telegram's reason. */

@@ -1,4 +1,4 @@
-import { paymentStatuses, wellFormedText } from "@starledger/core";
+import { paymentStatuses, starsCurrency, wellFormedText } from "@starledger/core";
 import { pageSizeMax } from "@starledger/projections";
 import { z } from "zod";
 
@@ -41,7 +41,7 @@ export const ErrorBody = z
   .meta({ id: "Error" });
 
 export const ConfigResponse = z.object({
-  currency: z.literal("XTR"),
+  currency: z.literal(starsCurrency),
   starsToCreditsRate: z.number().int(),
   packages: z.array(
     z.object({ id: z.string(), stars: z.number().int(), credits: z.number().int(), priceUsdApprox: z.number() }),

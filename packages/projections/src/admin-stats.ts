@@ -1,5 +1,9 @@
-import type { FailureReason, PaymentStatus } from "@starledger/core";
-import { FailureReason as FailureReasons } from "@starledger/core";
+import {
+  FailureReason as FailureReasons,
+  paymentStatuses,
+  type FailureReason,
+  type PaymentStatus,
+} from "@starledger/core";
 import type { PaymentRecord } from "./payments.js";
 import type { UnmatchedChargeRecord } from "./unmatched-charges.js";
 
@@ -109,7 +113,7 @@ export const computeAdminStats = (
   // NaN compares false, so a missing time is never in range.
   const inRange = (ms: number): boolean => ms >= fromMs && ms < toMs;
 
-  const byStatus: Record<PaymentStatus, number> = { PENDING: 0, PAID: 0, FAILED: 0, REFUNDED: 0 };
+  const byStatus = Object.fromEntries(paymentStatuses.map((status) => [status, 0])) as Record<PaymentStatus, number>;
   const failedByReason = Object.fromEntries(FailureReasons.options.map((reason) => [reason, 0])) as Record<
     FailureReason,
     number

@@ -1,6 +1,7 @@
 export { statsDailyBucketsMax, statsHourlyBucketsMax } from "./admin-stats.js";
 export type { AdminStats, ChargeStats, DayRevenue, StatsRange } from "./admin-stats.js";
 export { BalancesProjection } from "./balances.js";
+export type { ChargeKind, RecordedCharge } from "./charges.js";
 export type { Balance, BalancesReadModel } from "./balances.js";
 export { decodeRecordedEvent, InconsistentHistoryError, ProjectionError } from "./ledger-event-decoder.js";
 export { pageSizeDefault, pageSizeMax } from "./pagination.js";

@@ -86,7 +86,12 @@ export type PaymentsReadModel = {
 /** Internal, mutable row; views are copied out of it so callers cannot change the model. */
 export type ExtraChargeRecord = {
   -readonly [K in keyof ExtraChargeView]: ExtraChargeView[K];
-} & { receivedAtMs: number; refundedAtMs: number };
+} & {
+  receivedAtMs: number;
+  refundedAtMs: number;
+  /** Global position of its ExtraChargeReceived. */
+  readonly seq: number;
+};
 
 export type PaymentRecord = {
   -readonly [K in keyof Omit<PaymentView, "extraCharges" | "conflictingCharges">]: PaymentView[K];
@@ -96,6 +101,8 @@ export type PaymentRecord = {
     readonly expiresAtMs: number;
     /** Set once by PaymentPaid: a refunded payment was paid too. */
     paidAtMs: number;
+    /** Global position of the PaymentPaid; NaN before it. */
+    paidSeq: number;
     paidStarsAmount: number;
     paidCredits: number;
     refundedStarsAmount: number;

@@ -71,6 +71,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         record.status = "PAID";
         record.paidAt = event.data.paidAt;
         record.paidAtMs = isoMillis(event.data.paidAt);
+        record.paidSeq = seq;
         record.paidStarsAmount = event.data.totalAmount;
         record.paidCredits = event.data.credits;
         record.telegramPaymentChargeId = event.data.telegramPaymentChargeId;
@@ -106,7 +107,7 @@ export class PaymentsProjection implements PaymentsReadModel {
         return;
       }
       case "ExtraChargeReceived":
-        this.extraChargeReceived(event);
+        this.extraChargeReceived(event, seq);
         return;
       case "ExtraChargeRefunded":
         this.extraChargeRefunded(event);
@@ -229,6 +230,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       preCheckoutApprovedAt: null,
       paidAt: null,
       paidAtMs: noTime,
+      paidSeq: Number.NaN,
       paidStarsAmount: 0,
       paidCredits: 0,
       refundedStarsAmount: 0,
@@ -265,7 +267,7 @@ export class PaymentsProjection implements PaymentsReadModel {
     if (pending?.size === 0) this.pendingByUser.delete(record.userId);
   }
 
-  private extraChargeReceived(event: EventOf<"ExtraChargeReceived">): void {
+  private extraChargeReceived(event: EventOf<"ExtraChargeReceived">, seq: number): void {
     const data = event.data;
     const record = this.existing(data.paymentId, event.type);
     if (record.extraCharges.some((charge) => charge.telegramPaymentChargeId === data.telegramPaymentChargeId)) {
@@ -282,6 +284,7 @@ export class PaymentsProjection implements PaymentsReadModel {
       refunded: false,
       refundedAt: null,
       refundedAtMs: noTime,
+      seq,
     });
     this.pendingExtraRefunds.add(record.paymentId);
   }

@@ -7,6 +7,7 @@ import {
 } from "@starledger/core";
 import { computeAdminStats, type AdminStats, type StatsRange } from "./admin-stats.js";
 import { BalancesProjection, type Balance, type BalancesReadModel } from "./balances.js";
+import { recordedCharges, type RecordedCharge } from "./charges.js";
 import {
   decodeRecordedEvent,
   errorMessage,
@@ -55,6 +56,14 @@ const modelsFedBy = (recorded: RecordedEvent): readonly ReadModelName[] => {
   if (isLedgerEventType(recorded.type)) return modelsByType[recorded.type];
   const prefix = streamPrefixes.find((candidate) => recorded.stream.startsWith(candidate));
   return prefix === undefined ? readModelNames : modelsByStreamPrefix[prefix];
+};
+
+/** A global position as the models order their rows: a JS number, exact up to 2^53. */
+const seqOf = (position: bigint, model: ReadModelName): number => {
+  const seq = Number(position);
+  if (!Number.isSafeInteger(seq))
+    throw new InconsistentHistoryError(`position ${position} is beyond 2^53, which the ${model} model does not order`);
+  return seq;
 };
 
 /** Why a read model stopped. It stands just before that event and skipped nothing; the other models go on. */
@@ -108,17 +117,12 @@ export class LedgerReadModels implements ReadModels {
     balances: (event) => {
       this.balances.apply(event);
     },
+    // These two models check before they change anything, so an event applies wholly or not at all.
     payments: (event, position) => {
-      const seq = Number(position);
-      if (!Number.isSafeInteger(seq))
-        throw new InconsistentHistoryError(
-          `position ${position} is beyond 2^53, which the payments model does not order`,
-        );
-      // The payments model checks before it changes anything, so an event applies wholly or not at all.
-      this.payments.apply(event, seq);
+      this.payments.apply(event, seqOf(position, "payments"));
     },
-    unmatchedCharges: (event) => {
-      this.unmatchedCharges.apply(event);
+    unmatchedCharges: (event, position) => {
+      this.unmatchedCharges.apply(event, seqOf(position, "unmatchedCharges"));
     },
   };
   private readonly stops = new Map<ReadModelName, ReadModelStop>();
@@ -190,6 +194,11 @@ export class LedgerReadModels implements ReadModels {
 
   stats(range: StatsRange = {}): AdminStats {
     return computeAdminStats(this.payments.records(), this.unmatchedCharges.records(), range);
+  }
+
+  /** Every charge recorded (credited, extra, unmatched), in the order first recorded; from the payments and unmatched-charges models. */
+  charges(): readonly RecordedCharge[] {
+    return recordedCharges(this.payments.records(), this.unmatchedCharges.records());
   }
 
   snapshot(): ReadModelsSnapshot {

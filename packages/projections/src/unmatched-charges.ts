@@ -27,6 +27,8 @@ export type UnmatchedChargesReadModel = {
 export type UnmatchedChargeRecord = { -readonly [K in keyof UnmatchedChargeView]: UnmatchedChargeView[K] } & {
   receivedAtMs: number;
   refundedAtMs: number;
+  /** Global position of the event that first recorded the charge (its receipt, or a refund seen first). */
+  readonly seq: number;
 };
 
 const toView = (record: UnmatchedChargeRecord): UnmatchedChargeView => ({
@@ -41,7 +43,7 @@ const toView = (record: UnmatchedChargeRecord): UnmatchedChargeView => ({
   refundedAt: record.refundedAt,
 });
 
-const blank = (telegramPaymentChargeId: string, starsAmount: number): UnmatchedChargeRecord => ({
+const blank = (telegramPaymentChargeId: string, starsAmount: number, seq: number): UnmatchedChargeRecord => ({
   telegramPaymentChargeId,
   providerPaymentChargeId: null,
   invoicePayload: null,
@@ -53,14 +55,16 @@ const blank = (telegramPaymentChargeId: string, starsAmount: number): UnmatchedC
   refunded: false,
   refundedAt: null,
   refundedAtMs: Number.NaN,
+  seq,
 });
 
 export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
   private readonly byChargeId = new Map<string, UnmatchedChargeRecord>();
 
-  apply(event: LedgerEvent): void {
-    if (event.type === "UnmatchedChargeReceived") this.received(event);
-    else if (event.type === "UnmatchedChargeRefunded") this.refunded(event);
+  /** `seq` is the global position of the event, a safe integer. */
+  apply(event: LedgerEvent, seq: number): void {
+    if (event.type === "UnmatchedChargeReceived") this.received(event, seq);
+    else if (event.type === "UnmatchedChargeRefunded") this.refunded(event, seq);
   }
 
   get(telegramPaymentChargeId: string): UnmatchedChargeView | undefined {
@@ -87,13 +91,13 @@ export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
     return this.byChargeId.values();
   }
 
-  private received(event: EventOf<"UnmatchedChargeReceived">): void {
+  private received(event: EventOf<"UnmatchedChargeReceived">, seq: number): void {
     const data = event.data;
     const existing = this.byChargeId.get(data.telegramPaymentChargeId);
     if (existing !== undefined && existing.receivedAt !== null) {
       throw new InconsistentHistoryError(`UnmatchedChargeReceived again for charge ${data.telegramPaymentChargeId}`);
     }
-    const record = existing ?? blank(data.telegramPaymentChargeId, data.totalAmount);
+    const record = existing ?? blank(data.telegramPaymentChargeId, data.totalAmount, seq);
     record.providerPaymentChargeId = data.providerPaymentChargeId;
     record.invoicePayload = data.invoicePayload;
     record.currency = data.currency;
@@ -104,10 +108,10 @@ export class UnmatchedChargesProjection implements UnmatchedChargesReadModel {
     this.byChargeId.set(data.telegramPaymentChargeId, record);
   }
 
-  private refunded(event: EventOf<"UnmatchedChargeRefunded">): void {
+  private refunded(event: EventOf<"UnmatchedChargeRefunded">, seq: number): void {
     const data = event.data;
     const record =
-      this.byChargeId.get(data.telegramPaymentChargeId) ?? blank(data.telegramPaymentChargeId, data.totalAmount);
+      this.byChargeId.get(data.telegramPaymentChargeId) ?? blank(data.telegramPaymentChargeId, data.totalAmount, seq);
     record.refunded = true;
     record.refundedAt = data.refundedAt;
     record.refundedAtMs = isoMillis(data.refundedAt);

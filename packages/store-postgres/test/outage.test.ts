@@ -36,17 +36,17 @@ describe("a store whose server cannot be reached", () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
 
+  // Each failure names the refused connection: it is reported when the port refuses, not after a connection
+  // timeout (whose message would say so), and without reading the machine's clock.
   it("fails to open with StoreUnavailable", async () => {
-    const startedAt = Date.now();
     const opened = await createPostgresEventStore({
       connectionString: closedPortUrl,
       connectionTimeoutMs: shortConnectionTimeoutMs,
     });
     expect(opened._unsafeUnwrapErr()).toMatchObject({
       type: "StoreUnavailable",
-      message: expect.stringContaining("cannot open") as unknown,
+      message: expect.stringMatching(/^cannot open the PostgreSQL event store: .*ECONNREFUSED/) as unknown,
     });
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
   it("answers every call with StoreUnavailable, and readAll throws StoreUnavailableError", async () => {
@@ -60,17 +60,15 @@ describe("a store whose server cannot be reached", () => {
       })
     )._unsafeUnwrap();
     stores.push(store);
-    const startedAt = Date.now();
-    expect((await store.appendToStream("payment-x", [newEvent()], "any"))._unsafeUnwrapErr().type).toBe(
-      "StoreUnavailable",
-    );
-    expect((await store.readStream("payment-x"))._unsafeUnwrapErr().type).toBe("StoreUnavailable");
-    expect((await store.headPosition())._unsafeUnwrapErr().type).toBe("StoreUnavailable");
+    const refused = { type: "StoreUnavailable", message: expect.stringContaining("ECONNREFUSED") as unknown };
+    expect((await store.appendToStream("payment-x", [newEvent()], "any"))._unsafeUnwrapErr()).toMatchObject(refused);
+    expect((await store.readStream("payment-x"))._unsafeUnwrapErr()).toMatchObject(refused);
+    expect((await store.headPosition())._unsafeUnwrapErr()).toMatchObject(refused);
     const reading = (async () => {
       for await (const _ of store.readAll()) throw new Error("no event can come from a closed port");
     })();
     await expect(reading).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    await expect(reading).rejects.toThrow(/ECONNREFUSED/);
 
     const subscription = store.subscribe({}, () => undefined);
     await waitUntil(() => backgroundErrors.length >= 2, 5_000, "the subscription and LISTEN to report failures");

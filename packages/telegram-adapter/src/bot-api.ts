@@ -1,9 +1,9 @@
+import { starsCurrency } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import type { BotApiError, BotApiMethod } from "./bot-api-errors.js";
 import { invoicePayloadBytesMax } from "./update-schemas.js";
 
-export const starsCurrency = "XTR";
 /** Telegram's limits on an invoice. */
 export const invoiceTitleLengthMax = 32;
 export const invoiceDescriptionLengthMax = 255;

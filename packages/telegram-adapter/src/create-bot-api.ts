@@ -24,6 +24,8 @@ export type BotApiOptions = {
   readonly maxRetryAfterMs?: number;
   readonly fetch?: typeof fetch;
   readonly logger?: Logger;
+  /** How REAL mode waits before a retry (retry_after, backoff); default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 };
 
 /** The runbook's troubleshooting message for a missing token. */
@@ -49,6 +51,7 @@ export const createBotApi = (options: BotApiOptions): BotApi => {
       maxRetryAfterMs: options.maxRetryAfterMs ?? defaultMaxRetryAfterMs,
       fetch: options.fetch ?? globalThis.fetch,
       logger,
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     }),
   );
 };

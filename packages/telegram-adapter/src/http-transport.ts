@@ -33,6 +33,8 @@ export type HttpTransportOptions = {
   readonly maxRetryAfterMs: number;
   readonly fetch: typeof fetch;
   readonly logger: Logger;
+  /** Waits before a retry; default a timer. Tests pass one that records the wait instead of reading a clock. */
+  readonly sleep?: (ms: number) => Promise<void>;
 };
 
 const Envelope = z.union([
@@ -84,6 +86,7 @@ const isTimeout = (error: unknown): boolean =>
 /** REAL mode: POST JSON to {apiRoot}/bot{token}/[test/]{method}, with a timeout, 429 handling and bounded retries. */
 export const httpTransport = (options: HttpTransportOptions): BotApiTransport => {
   const root = options.apiRoot.replace(/\/+$/, "");
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
   const scrub = tokenScrubber(options.token);
   const urlOf = (method: BotApiMethod): string =>
     `${root}/bot${options.token}/${options.testEnvironment ? "test/" : ""}${method}`;
@@ -168,14 +171,14 @@ export const httpTransport = (options: HttpTransportOptions): BotApiTransport =>
           { method, retryAfterSeconds: error.retryAfterSeconds, waitMs, attempt: retry + 1 },
           "Bot API rate limit; waiting before retrying",
         );
-        await sleep(waitMs);
+        await wait(waitMs);
         continue;
       }
       const transient = isTransientBotApiError(error);
       if (!transient || !repeatSafeMethods[method]) return answered;
       const waitMs = backoffMs(retry);
       options.logger.warn({ method, error: error.type, waitMs, attempt: retry + 1 }, "Bot API call failed; retrying");
-      await sleep(waitMs);
+      await wait(waitMs);
     }
   };
 };

@@ -52,7 +52,6 @@ export {
   defaultStarTransactionPagesMax,
   invoiceDescriptionLengthMax,
   invoiceTitleLengthMax,
-  starsCurrency,
   starsInvoice,
   starTransactionsPageSizeMax,
   webhookAllowedUpdates,

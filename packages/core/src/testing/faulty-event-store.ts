@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { err, type Result } from "neverthrow";
 import {
   invalidEventData,
@@ -16,6 +15,12 @@ import {
   type Subscription,
 } from "../event-store.js";
 import { collect } from "./wait.js";
+
+/** The global setTimeout, not node:timers/promises, so a test's fake timers (vi.useFakeTimers) control the delays. */
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 /**
  * Wraps a store so a test can take it down or slow it: `down` fails reads, appends and headPosition like an

@@ -1,4 +1,4 @@
-import { creditPackages } from "@starledger/core";
+import { creditPackages, starsCurrency } from "@starledger/core";
 import type { ProjectionStatus, ReadModelStatus } from "@starledger/projections";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -67,7 +67,7 @@ export const publicRoutes =
       "/api/payments/config",
       { schema: { tags: ["public"], summary: "Packages, rate and mode", response: { 200: ConfigResponse } } },
       () => ({
-        currency: "XTR" as const,
+        currency: starsCurrency,
         starsToCreditsRate: ctx.config.STARS_TO_CREDITS_RATE,
         packages: creditPackages(ctx.config.STARS_TO_CREDITS_RATE).map((p) => ({
           id: p.id,

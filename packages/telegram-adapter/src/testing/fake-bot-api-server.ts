@@ -6,7 +6,6 @@ export type FakeRequest = {
   readonly method: string;
   readonly body: Record<string, unknown>;
   readonly contentType: string | undefined;
-  readonly receivedAtMs: number;
 };
 
 /** What the fake answers: a Bot API envelope with an HTTP status, raw text, or nothing at all (hang). */
@@ -156,7 +155,6 @@ export class FakeBotApiServer {
       method: path.split("/").pop() ?? "",
       body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
       contentType: req.headers["content-type"],
-      receivedAtMs: Date.now(),
     };
     this.requests.push(request);
     const held = this.held.get(request.method);
