@@ -14,6 +14,7 @@ export * from "./streams.js";
 export * from "./hash-chain.js";
 export * from "./event-ids.js";
 export * from "./natural-keys.js";
+export * from "./pause.js";
 export * from "./subscription-loop.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";

@@ -1,3 +1,4 @@
+import { pause } from "./pause.js";
 import type { StarsLedger } from "./stars-ledger.js";
 
 /** How often a sweeper looks for pending payments past their expiresAt (EXPIRY_SWEEP_INTERVAL's default). */
@@ -51,22 +52,6 @@ export type PaymentExpirySweeper = {
   /** Ends the pause at once; resolves when the turn in flight (if any) has finished the payment it is on. */
   stop(): Promise<void>;
 };
-
-/** A timer the abort signal cuts short: stop() does not wait for the interval. */
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -134,9 +119,11 @@ export const createPaymentExpirySweeper = (options: PaymentExpirySweeperOptions)
     report.due >= batchMax && report.expired > 0 && report.failed === 0;
 
   const loop = async (signal: AbortSignal): Promise<void> => {
-    while (!signal.aborted) {
+    // A function, not the property: the compiler would take `signal.aborted` as still false after the await.
+    const stopped = (): boolean => signal.aborted;
+    while (!stopped()) {
       try {
-        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !signal.aborted; turn++) {
+        for (let turn = 0; turn < expirySweepTurnsPerIntervalMax && !stopped(); turn++) {
           if (!backlogLeft(await sweepOnce())) break;
         }
       } catch (error) {
