@@ -174,6 +174,7 @@ export const readLedgerView = async (store: EventStore): Promise<Result<LedgerVi
           break;
         // A conflict adds no charge: the charge belongs to the stream that recorded it first.
         case "ChargeConflictRecorded":
+        case "RefundRequested":
         case "InvoiceIssued":
         case "PreCheckoutApproved":
         case "CreditsAdjusted":

@@ -18,6 +18,12 @@ export * from "./pause.js";
 export * from "./subscription-loop.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";
-export type { IdempotencyConflict, RefundCheck, SuccessfulPaymentOutcome, Written } from "./ledger-outcomes.js";
+export type {
+  IdempotencyConflict,
+  RefundCheck,
+  RefundRequest,
+  SuccessfulPaymentOutcome,
+  Written,
+} from "./ledger-outcomes.js";
 export * from "./stars-ledger.js";
 export * from "./payment-expiry-sweeper.js";
