@@ -104,11 +104,13 @@ export {
   type TooManyPendingPayments,
 } from "./use-case-errors.js";
 export { refundStars, type StarRefund } from "./star-refund.js";
+export { refundRequestGraceMs } from "./refund-schedule.js";
 export {
   createRefundReactor,
   defaultRefundAttemptsMax,
   defaultRefundRetryBaseMs,
   defaultRefundRetryMaxMs,
+  refundQueueMax,
   type RefundReactor,
   type RefundReactorOptions,
 } from "./refund-reactor.js";
