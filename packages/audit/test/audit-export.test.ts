@@ -96,7 +96,7 @@ describe("exportAudit", () => {
     expect(summary.anchor).toBe(anchorLine(anchor));
     const refunded = summary.streams.find((s) => s.stream === refundedStream);
     expect(refunded).toMatchObject({
-      events: 7,
+      events: 8,
       headHash: events.filter((e) => e.stream === refundedStream).at(-1)?.metadata.hash,
     });
   });

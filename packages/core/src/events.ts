@@ -74,9 +74,23 @@ const PaymentRefundedData = z.object({
   credits: Credits,
   refundedBy: z.enum(["admin", "telegram"]),
   admin: z.string().optional(),
-  /** The admin's Idempotency-Key: claimed ledger-wide (natural-keys.ts), so it refunds one payment, once. */
+  /** The admin's Idempotency-Key, claimed ledger-wide by its RefundRequested, so it refunds one payment, once. */
   idempotencyKey: IdempotencyKey.optional(),
   refundedAt: Timestamp,
+});
+/**
+ * An admin asked for the refund; Telegram is asked only after this is recorded, so the Idempotency-Key is claimed
+ * (natural-keys.ts) before any Star moves. A request without its PaymentRefunded is completed by the refund reactor.
+ */
+const RefundRequestedData = z.object({
+  paymentId: PaymentId,
+  telegramPaymentChargeId: ChargeId,
+  /** Who paid the charge: refundStarPayment's user_id. */
+  telegramUserId: TelegramUserId,
+  starsAmount: StarsAmount,
+  admin: z.string().min(1),
+  idempotencyKey: IdempotencyKey.optional(),
+  requestedAt: Timestamp,
 });
 const ExtraChargeReceivedData = z.object({
   paymentId: PaymentId,
@@ -135,6 +149,7 @@ export const InvoiceIssued = event("InvoiceIssued", InvoiceIssuedData);
 export const PreCheckoutApproved = event("PreCheckoutApproved", PreCheckoutApprovedData);
 export const PaymentPaid = event("PaymentPaid", PaymentPaidData);
 export const PaymentFailed = event("PaymentFailed", PaymentFailedData);
+export const RefundRequested = event("RefundRequested", RefundRequestedData);
 export const PaymentRefunded = event("PaymentRefunded", PaymentRefundedData);
 export const ExtraChargeReceived = event("ExtraChargeReceived", ExtraChargeReceivedData);
 export const ExtraChargeRefunded = event("ExtraChargeRefunded", ExtraChargeRefundedData);
@@ -149,6 +164,7 @@ export const PaymentEvent = z.discriminatedUnion("type", [
   PreCheckoutApproved,
   PaymentPaid,
   PaymentFailed,
+  RefundRequested,
   PaymentRefunded,
   ExtraChargeReceived,
   ExtraChargeRefunded,
@@ -187,6 +203,7 @@ export const currentSchemaVersion: Record<LedgerEventType, number> = {
   PreCheckoutApproved: 1,
   PaymentPaid: 1,
   PaymentFailed: 1,
+  RefundRequested: 1,
   PaymentRefunded: 1,
   ExtraChargeReceived: 1,
   ExtraChargeRefunded: 1,

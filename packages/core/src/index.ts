@@ -14,10 +14,17 @@ export * from "./streams.js";
 export * from "./hash-chain.js";
 export * from "./event-ids.js";
 export * from "./natural-keys.js";
+export * from "./pause.js";
 export * from "./subscription-loop.js";
 export * from "./expected-revision.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";
-export type { IdempotencyConflict, RefundCheck, SuccessfulPaymentOutcome, Written } from "./ledger-outcomes.js";
+export type {
+  IdempotencyConflict,
+  RefundCheck,
+  RefundRequest,
+  SuccessfulPaymentOutcome,
+  Written,
+} from "./ledger-outcomes.js";
 export * from "./stars-ledger.js";
 export * from "./payment-expiry-sweeper.js";

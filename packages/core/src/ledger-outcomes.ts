@@ -22,6 +22,14 @@ export type RefundCheck =
   | { readonly kind: "refundable"; readonly payment: ExistingPayment }
   | { readonly kind: "alreadyRefunded"; readonly payment: ExistingPayment; readonly position: bigint | undefined };
 
+/**
+ * An admin refund request: recorded (or open already under its key), so Telegram may be asked; or refunded before
+ * under this very key, at `position`.
+ */
+export type RefundRequest =
+  | { readonly kind: "requested"; readonly payment: ExistingPayment; readonly position: bigint | undefined }
+  | { readonly kind: "alreadyRefunded"; readonly payment: ExistingPayment; readonly position: bigint | undefined };
+
 export const idempotencyConflict = (message: string): IdempotencyConflict => ({ type: "IdempotencyConflict", message });
 
 /** The admin who asked is not part of the request: two admins working one ticket with one key adjust once. */

@@ -60,10 +60,15 @@ export const RecordRefundedPayment = command(
   "RecordRefundedPayment",
   z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
 );
-export const RefundPayment = command(
-  "RefundPayment",
-  z.object({ admin: z.string().min(1), idempotencyKey: IdempotencyKey.optional(), now: Timestamp }),
-);
+const AdminRefundData = z.object({
+  admin: z.string().min(1),
+  idempotencyKey: IdempotencyKey.optional(),
+  now: Timestamp,
+});
+/** Before Telegram is asked: records the request, claiming its Idempotency-Key. */
+export const RequestRefund = command("RequestRefund", AdminRefundData);
+/** After Telegram refunded: records PaymentRefunded. */
+export const RefundPayment = command("RefundPayment", AdminRefundData);
 export const RecordExtraChargeRefunded = command(
   "RecordExtraChargeRefunded",
   z.object({ telegramPaymentChargeId: ChargeId, now: Timestamp }),
@@ -82,6 +87,7 @@ export const PaymentCommand = z.discriminatedUnion("type", [
   RecordSuccessfulPayment,
   RecordChargeConflict,
   RecordRefundedPayment,
+  RequestRefund,
   RefundPayment,
   RecordExtraChargeRefunded,
   ExpirePayment,

@@ -1,10 +1,10 @@
-import assert from "node:assert/strict";
 import { err, ok, type Result } from "neverthrow";
 import type { Decider } from "./decider.js";
 import { eventTypesOf, PaymentEvent, type EventOf, type FailureReason, type UncreditedChargeReason } from "./events.js";
 import { adminRefundKey, chargeKey } from "./natural-keys.js";
 import type { PaymentCommand, PaymentCommandOf } from "./payment-commands.js";
 import { paymentNotFound, preCheckoutRefused, type PaymentError } from "./payment-errors.js";
+import { refunded, refundPayment, requestRefund } from "./payment-refunds.js";
 import { evolvePayment, initialPayment, knowsCharge, type ExistingPayment, type Payment } from "./payment-state.js";
 
 export {
@@ -201,29 +201,6 @@ const recordChargeConflict = (command: PaymentCommandOf<"RecordChargeConflict">[
   ]);
 };
 
-const refunded = (
-  payment: ExistingPayment,
-  refundedBy: "admin" | "telegram",
-  now: string,
-  admin?: { readonly name: string; readonly idempotencyKey: string | undefined },
-): EventOf<"PaymentRefunded"> => {
-  assert.ok(payment.paidChargeId !== undefined, "a paid payment without a charge id");
-  return {
-    type: "PaymentRefunded",
-    data: {
-      paymentId: payment.paymentId,
-      userId: payment.userId,
-      telegramPaymentChargeId: payment.paidChargeId,
-      starsAmount: payment.starsAmount,
-      credits: payment.credits,
-      refundedBy,
-      ...(admin === undefined ? {} : { admin: admin.name }),
-      ...(admin?.idempotencyKey === undefined ? {} : { idempotencyKey: admin.idempotencyKey }),
-      refundedAt: now,
-    },
-  };
-};
-
 const extraChargeRefunded = (payment: ExistingPayment, chargeId: string, now: string): Decision => {
   const charge = payment.uncreditedCharges.get(chargeId);
   if (charge === undefined) {
@@ -256,23 +233,6 @@ const recordRefundedPayment = (
     return state.status === "REFUNDED" ? none : ok([refunded(state, "telegram", command.now)]);
   }
   return extraChargeRefunded(state, command.telegramPaymentChargeId, command.now);
-};
-
-const refundPayment = (command: PaymentCommandOf<"RefundPayment">["data"], state: Payment): Decision => {
-  if (state.status === "NONE") return err(paymentNotFound());
-  if (state.status === "REFUNDED") {
-    // The same admin refund asked again (its Idempotency-Key) changes nothing; any other is refused.
-    const again = command.idempotencyKey !== undefined && command.idempotencyKey === state.refundIdempotencyKey;
-    return again ? none : err({ type: "PaymentAlreadyRefunded", message: "Payment already refunded" });
-  }
-  if (state.status !== "PAID") {
-    return err({
-      type: "PaymentNotPaid",
-      status: state.status,
-      message: `Payment is ${state.status}, only a PAID payment can be refunded`,
-    });
-  }
-  return ok([refunded(state, "admin", command.now, { name: command.admin, idempotencyKey: command.idempotencyKey })]);
 };
 
 /**
@@ -322,6 +282,8 @@ export const decidePayment = (command: PaymentCommand, state: Payment): Decision
       return recordChargeConflict(command.data, state);
     case "RecordRefundedPayment":
       return recordRefundedPayment(command.data, state);
+    case "RequestRefund":
+      return requestRefund(command.data, state);
     case "RefundPayment":
       return refundPayment(command.data, state);
     case "RecordExtraChargeRefunded":
@@ -344,7 +306,9 @@ export const paymentDecider: Decider<PaymentCommand, PaymentEvent, Payment, Paym
       case "PaymentPaid":
       case "ExtraChargeReceived":
         return chargeKey(event.data.telegramPaymentChargeId);
-      case "PaymentRefunded":
+      // Claimed by the request, before Telegram is asked. (A PaymentRefunded recorded before RefundRequested existed
+      // holds the same key under the same id, so an old key stays taken.)
+      case "RefundRequested":
         return event.data.idempotencyKey === undefined ? undefined : adminRefundKey(event.data.idempotencyKey);
       default:
         return undefined;

@@ -1,3 +1,4 @@
+import { pause } from "./pause.js";
 import type { StarsLedger } from "./stars-ledger.js";
 
 /** How often a sweeper looks for pending payments past their expiresAt (EXPIRY_SWEEP_INTERVAL's default). */
@@ -51,22 +52,6 @@ export type PaymentExpirySweeper = {
   /** Ends the pause at once; resolves when the turn in flight (if any) has finished the payment it is on. */
   stop(): Promise<void>;
 };
-
-/** A timer the abort signal cuts short: stop() does not wait for the interval. */
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

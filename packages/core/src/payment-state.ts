@@ -27,6 +27,10 @@ export type ExistingPayment = {
   readonly conflictingCharges: ReadonlySet<string>;
   /** The admin's Idempotency-Key of the refund, so the same refund asked again is recognised. */
   readonly refundIdempotencyKey: string | undefined;
+  /** An admin asked for a refund (RefundRequested), which Telegram may or may not have made yet. */
+  readonly refundRequested: boolean;
+  /** Every Idempotency-Key an admin refund of this payment was asked under: asked again, it is the same request. */
+  readonly refundKeys: ReadonlySet<string>;
   readonly failureReason: FailureReason | undefined;
 };
 
@@ -38,6 +42,9 @@ const existing = (state: Payment): ExistingPayment => {
   assert.ok(state.status !== "NONE", "an event other than PaymentCreated on an empty payment stream");
   return state;
 };
+
+const withKey = (keys: ReadonlySet<string>, key: string | undefined): ReadonlySet<string> =>
+  key === undefined || keys.has(key) ? keys : new Set([...keys, key]);
 
 export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
   switch (event.type) {
@@ -58,6 +65,8 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
         uncreditedCharges: new Map(),
         conflictingCharges: new Set(),
         refundIdempotencyKey: undefined,
+        refundRequested: false,
+        refundKeys: new Set(),
         failureReason: undefined,
       };
     case "InvoiceIssued":
@@ -79,10 +88,21 @@ export const evolvePayment = (state: Payment, event: PaymentEvent): Payment => {
       };
     case "PaymentFailed":
       return { ...existing(state), status: "FAILED", failureReason: event.data.reason };
+    case "RefundRequested": {
+      const payment = existing(state);
+      return { ...payment, refundRequested: true, refundKeys: withKey(payment.refundKeys, event.data.idempotencyKey) };
+    }
     case "PaymentRefunded": {
       const payment = existing(state);
       assert.ok(payment.paidChargeId !== undefined, "a refund of a payment that was never paid");
-      return { ...payment, status: "REFUNDED", refundIdempotencyKey: event.data.idempotencyKey };
+      const key = event.data.idempotencyKey;
+      // A refund recorded before RefundRequested existed holds its key itself.
+      return {
+        ...payment,
+        status: "REFUNDED",
+        refundIdempotencyKey: key,
+        refundKeys: withKey(payment.refundKeys, key),
+      };
     }
     case "ExtraChargeReceived": {
       const payment = existing(state);

@@ -23,6 +23,7 @@ import {
   successfulPaymentOutcome,
   type IdempotencyConflict,
   type RefundCheck,
+  type RefundRequest,
   type SuccessfulPaymentOutcome,
   type Written,
 } from "./ledger-outcomes.js";
@@ -46,6 +47,7 @@ export type LedgerError =
   PaymentError | CreditAccountError | UnmatchedChargeError | UnknownPackage | IdempotencyConflict | HandlerError;
 
 const isPaymentId = (payload: string): boolean => z.uuid().safeParse(payload).success;
+const refundKeyUsedElsewhere = idempotencyConflict("This Idempotency-Key was already used to refund another payment");
 
 /**
  * The use cases: what adapters call. Routing rules live here, not in adapters: a charge whose payload
@@ -244,8 +246,33 @@ export class StarsLedger {
   }
 
   /**
-   * The admin refund, recorded after Telegram's refundStarPayment said ok. With an Idempotency-Key, the same refund
-   * asked again changes nothing, and a key already used to refund another payment is an IdempotencyConflict.
+   * The admin refund's first step, before Telegram is asked: RefundRequested, which claims the Idempotency-Key
+   * ledger-wide, so a key used to refund another payment is an IdempotencyConflict before any Star moves. The same
+   * request again (its key) is `requested` while open and `alreadyRefunded` once refunded.
+   */
+  async requestRefund(
+    paymentId: string,
+    admin: string,
+    now: Date,
+    request: { readonly idempotencyKey?: string } = {},
+    context: CommandContext = {},
+  ): Promise<Result<RefundRequest, LedgerError>> {
+    const key = request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey };
+    const data = { admin, ...key, now: now.toISOString() };
+    const requested = await this.onPayment(paymentId, { type: "RequestRefund", data }, context);
+    if (requested.isErr()) {
+      return err(requested.error.type === "KeyAlreadyClaimed" ? refundKeyUsedElsewhere : requested.error);
+    }
+    const { payment, position } = requested.value;
+    if (payment.status !== "REFUNDED") return ok({ kind: "requested", payment, position });
+    // Refunded before under this key: the answer is the payment as of its last event.
+    const loaded = await this.handler.load(paymentDecider, paymentStream(paymentId));
+    return loaded.map((l) => ({ kind: "alreadyRefunded", payment, position: l.events.at(-1)?.position }));
+  }
+
+  /**
+   * The admin refund, recorded after Telegram's refundStarPayment said ok (or CHARGE_ALREADY_REFUNDED). A keyed refund
+   * whose request is not recorded yet records it first, claiming the key; the same refund asked again changes nothing.
    */
   async refundPayment(
     paymentId: string,
@@ -260,9 +287,7 @@ export class StarsLedger {
       { type: "RefundPayment", data: { admin, ...key, now: now.toISOString() } },
       context,
     );
-    if (refunded.isErr() && refunded.error.type === "KeyAlreadyClaimed") {
-      return err(idempotencyConflict("This Idempotency-Key was already used to refund another payment"));
-    }
+    if (refunded.isErr() && refunded.error.type === "KeyAlreadyClaimed") return err(refundKeyUsedElsewhere);
     return refunded;
   }
 

@@ -1,4 +1,5 @@
 import type { EventHandler, RecordedEvent, SubscribeOptions, Subscription } from "./event-store.js";
+import { pause } from "./pause.js";
 
 /** One subscriber's view of an AppendNotifier: remembers an append that came while it was not waiting. */
 export type AppendListener = {
@@ -67,11 +68,13 @@ export type SubscriptionLoopOptions = {
 export const defaultSubscriptionBatchSize = 500;
 export const defaultPollIntervalMs = 1000;
 export const defaultMaxRetryDelayMs = 5000;
+/** The first wait after a failed read; each further failure doubles it, up to maxRetryDelayMs. */
+export const firstRetryDelayMs = 10;
 
 /**
  * Catch up from `after`, then follow live appends: every event once, in order, the handler awaited
- * before the next. A failed read is retried with capped backoff; a handler that throws stops the
- * subscription and is reported through onError.
+ * before the next. A failed read is retried with capped backoff, a wait that close() cuts short; a handler
+ * that throws stops the subscription and is reported through onError.
  */
 export const runSubscription = (
   source: SubscriptionSource,
@@ -87,15 +90,15 @@ export const runSubscription = (
   let cursor = options.after ?? 0n;
 
   const run = async (): Promise<void> => {
-    let retryDelayMs = 10;
+    let retryDelayMs = firstRetryDelayMs;
     while (!abort.signal.aborted) {
       let batch: readonly RecordedEvent[];
       try {
         batch = await source.readBatch(cursor, batchSize);
-        retryDelayMs = 10;
+        retryDelayMs = firstRetryDelayMs;
       } catch (error) {
         loop.onTransientError?.(error);
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+        await pause(retryDelayMs, abort.signal);
         retryDelayMs = Math.min(retryDelayMs * 2, maxRetryDelayMs);
         continue;
       }

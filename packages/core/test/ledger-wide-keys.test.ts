@@ -1,6 +1,13 @@
+import { ok } from "neverthrow";
 import { describe, expect, it } from "vitest";
 import {
+  adminRefundKey,
   CommandHandler,
+  paymentDecider,
+  type Decider,
+  type Payment,
+  type PaymentCommand,
+  type PaymentEvent,
   InMemoryEventStore,
   StarsLedger,
   creditAccountDecider,
@@ -14,6 +21,8 @@ const settings = { starsToCreditsRate: 10, paymentTtlMs: 24 * 3_600_000, require
 const now = new Date("2026-11-26T10:00:00.000Z");
 const p1 = "11111111-1111-4111-8111-111111111111";
 const p2 = "22222222-2222-4222-8222-222222222222";
+
+const adminRefund = { type: "RefundPayment" as const, data: { admin: "admin:1", now: now.toISOString() } };
 
 const charge = (invoicePayload: string, telegramPaymentChargeId: string, totalAmount = 10) => ({
   invoicePayload,
@@ -209,7 +218,12 @@ describe("an admin refund with an Idempotency-Key takes effect once", () => {
     expect(check).toMatchObject({ kind: "alreadyRefunded", payment: { status: "REFUNDED" }, position: first.position });
     const again = (await ledger.refundPayment(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
     expect(again).toMatchObject({ payment: { status: "REFUNDED" }, position: undefined });
-    expect(await typesOn(store, paymentStream(p1))).toEqual(["PaymentCreated", "PaymentPaid", "PaymentRefunded"]);
+    expect(await typesOn(store, paymentStream(p1))).toEqual([
+      "PaymentCreated",
+      "PaymentPaid",
+      "RefundRequested",
+      "PaymentRefunded",
+    ]);
   });
 
   it("the key used to refund another payment is an IdempotencyConflict; that payment stays paid", async () => {
@@ -223,11 +237,81 @@ describe("an admin refund with an Idempotency-Key takes effect once", () => {
     expect(await typesOn(store, paymentStream(p2))).toEqual(["PaymentCreated", "PaymentPaid"]);
   });
 
+  it("the request claims the key before Telegram is asked: the key on another payment is refused, nothing written", async () => {
+    const { store, ledger } = await paidTwice();
+    const first = (await ledger.requestRefund(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    expect(first).toMatchObject({ kind: "requested", payment: { status: "PAID", paidChargeId: "c1" } });
+    expect(first.position).toBeDefined();
+    const refused = await ledger.requestRefund(p2, "admin:1", now, { idempotencyKey: "t-1" });
+    expect(refused._unsafeUnwrapErr()).toEqual({
+      type: "IdempotencyConflict",
+      message: "This Idempotency-Key was already used to refund another payment",
+    });
+    expect(await typesOn(store, paymentStream(p2))).toEqual(["PaymentCreated", "PaymentPaid"]);
+    // Nor can a refund recorded on the other payment take the key meanwhile.
+    expect((await ledger.refundPayment(p2, "admin:2", now, { idempotencyKey: "t-1" }))._unsafeUnwrapErr().type).toBe(
+      "IdempotencyConflict",
+    );
+  });
+
+  it("the open request asked again is still `requested`; once refunded it is `alreadyRefunded` at the refund's position", async () => {
+    const { store, ledger } = await paidTwice();
+    (await ledger.requestRefund(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    const again = (await ledger.requestRefund(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    expect(again).toMatchObject({ kind: "requested", position: undefined });
+    const refund = (await ledger.refundPayment(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    const replay = (await ledger.requestRefund(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    expect(replay).toMatchObject({
+      kind: "alreadyRefunded",
+      payment: { status: "REFUNDED" },
+      position: refund.position,
+    });
+    expect(await typesOn(store, paymentStream(p1))).toEqual([
+      "PaymentCreated",
+      "PaymentPaid",
+      "RefundRequested",
+      "PaymentRefunded",
+    ]);
+  });
+
+  it("a key held by a refund recorded before requests existed stays taken", async () => {
+    const { store, ledger } = await paidTwice();
+    const legacyRefund = {
+      type: "PaymentRefunded" as const,
+      data: {
+        paymentId: p1,
+        userId: 7,
+        telegramPaymentChargeId: "c1",
+        starsAmount: 10,
+        credits: 100,
+        refundedBy: "admin" as const,
+        admin: "admin:1",
+        idempotencyKey: "t-1",
+        refundedAt: now.toISOString(),
+      },
+    };
+    // As the decider of the previous release wrote it: the refund itself claimed the key.
+    const previousRelease: Decider<PaymentCommand, PaymentEvent, Payment, never> = {
+      ...paymentDecider,
+      decide: () => ok([legacyRefund]),
+      naturalKeyOf: () => adminRefundKey("t-1"),
+    };
+    (await new CommandHandler(store).handle(previousRelease, paymentStream(p1), adminRefund))._unsafeUnwrap();
+    expect((await ledger.requestRefund(p2, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrapErr().type).toBe(
+      "IdempotencyConflict",
+    );
+    const replay = (await ledger.requestRefund(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
+    expect(replay.kind).toBe("alreadyRefunded");
+  });
+
   it("a refunded payment asked again with another key, or none, is still PaymentAlreadyRefunded", async () => {
     const { ledger } = await paidTwice();
     (await ledger.refundPayment(p1, "admin:1", now, { idempotencyKey: "t-1" }))._unsafeUnwrap();
     for (const request of [{ idempotencyKey: "t-2" }, {}]) {
       expect((await ledger.checkRefundable(p1, now, request))._unsafeUnwrapErr().type).toBe("PaymentAlreadyRefunded");
+      expect((await ledger.requestRefund(p1, "admin:1", now, request))._unsafeUnwrapErr().type).toBe(
+        "PaymentAlreadyRefunded",
+      );
       expect((await ledger.refundPayment(p1, "admin:1", now, request))._unsafeUnwrapErr().type).toBe(
         "PaymentAlreadyRefunded",
       );

@@ -128,6 +128,16 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
         expect(new Set(adjustedKeys).size).toBe(adjustedKeys.length);
         const refundKeys = ofType(run, "PaymentRefunded").flatMap((e) => e.data.idempotencyKey ?? []);
         expect(new Set(refundKeys).size).toBe(refundKeys.length);
+        // The request claims the key, before Telegram is asked: one request per key, and the refund is its payment's.
+        const requests = ofType(run, "RefundRequested").flatMap((e) => e.data.idempotencyKey ?? []);
+        expect(new Set(requests).size).toBe(requests.length);
+        for (const refund of ofType(run, "PaymentRefunded")) {
+          if (refund.data.idempotencyKey === undefined) continue;
+          const request = ofType(run, "RefundRequested").find(
+            (e) => e.data.idempotencyKey === refund.data.idempotencyKey,
+          );
+          expect(request?.data.paymentId).toBe(refund.data.paymentId);
+        }
         for (const o of run.outcomes) {
           if (o.op.kind === "adjust" && o.replayed === true) {
             const { user, delta, reason, key } = o.op;
@@ -253,6 +263,11 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
             expect(["amount_mismatch", "currency_mismatch"]).not.toContain(e.data.reason);
             s.status = "FAILED";
             break;
+          case "RefundRequested":
+            expect(s.status).toBe("PAID");
+            expect(e.data.telegramPaymentChargeId).toBe(s.paidCharge);
+            expect(e.data.starsAmount).toBe(s.stars);
+            break;
           case "PaymentRefunded":
             expect(s.status).toBe("PAID");
             expect(e.data.telegramPaymentChargeId).toBe(s.paidCharge);
@@ -335,6 +350,7 @@ describe("the stories reach the cases that matter", () => {
       "PaymentPaid",
       "ExtraChargeReceived",
       "ExtraChargeRefunded",
+      "RefundRequested",
       "PaymentRefunded",
       "PreCheckoutApproved",
       "PaymentFailed",

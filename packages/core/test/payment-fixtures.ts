@@ -54,6 +54,18 @@ export const refunded = (refundedBy: "admin" | "telegram", idempotencyKey?: stri
     refundedAt: t1,
   },
 });
+export const requested = (idempotencyKey?: string, admin = "admin:1"): PaymentEvent => ({
+  type: "RefundRequested",
+  data: {
+    paymentId,
+    telegramPaymentChargeId: "c1",
+    telegramUserId: userId,
+    starsAmount: 10,
+    admin,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    requestedAt: t1,
+  },
+});
 export const extra = (
   chargeId: string,
   reason: "invoice_already_paid" | "amount_mismatch" | "payment_not_payable" | "currency_mismatch",
@@ -107,6 +119,14 @@ export const successfulPayment = (
   },
 });
 export const adminRefund = { type: "RefundPayment", data: { admin: "admin:1", now: t1 } } satisfies PaymentCommand;
+export const refundRequest = (idempotencyKey?: string, admin = "admin:1"): PaymentCommand => ({
+  type: "RequestRefund",
+  data: { admin, ...(idempotencyKey === undefined ? {} : { idempotencyKey }), now: t1 },
+});
+export const keyedRefund = (idempotencyKey: string, admin = "admin:1"): PaymentCommand => ({
+  type: "RefundPayment",
+  data: { admin, idempotencyKey, now: t1 },
+});
 export const telegramRefund = (chargeId = "c1"): PaymentCommand => ({
   type: "RecordRefundedPayment",
   data: { telegramPaymentChargeId: chargeId, now: t1 },

@@ -1,6 +1,6 @@
 import type { EventStore, LedgerConfig, StarsLedger } from "@starledger/core";
 import type { ProjectionRunner, ReadModelName } from "@starledger/projections";
-import type { BotApi, TelegramConfig, WebhookService } from "@starledger/telegram-adapter";
+import type { AdminRefund, BotApi, PaymentCreation, TelegramConfig, WebhookService } from "@starledger/telegram-adapter";
 import type { FastifyRequest } from "fastify";
 import type { AuthSettings, Caller } from "./auth.js";
 import type { HttpConfig } from "./config.js";
@@ -40,12 +40,8 @@ export const defaultCreateRateLimitPerMinute = 30;
  * default, 5,000, was reached by 5,000 users a minute). About 100 bytes each.
  */
 export const rateLimitCallersPerWindowMax = 100_000;
-/**
- * Unpaid (PENDING, not yet expired) payments one user may hold; a create beyond it is refused until the user pays
- * one or one expires. Checked against the read models, so creates racing on several instances may pass it by the
- * few in flight.
- */
-export const pendingPaymentsPerUserMax = 20;
+/** The create use case's limit, listed here with the other limits of the HTTP edge. */
+export { pendingPaymentsPerUserMax } from "@starledger/telegram-adapter";
 export const bodyLimitBytes = 64 * 1024;
 /** Telegram's updates may carry large messages we ignore; refusing them with 413 would make Telegram retry forever. */
 export const webhookBodyLimitBytes = 1024 * 1024;
@@ -61,6 +57,9 @@ export const deadlineCheckIntervalMs = 1_000;
 
 export type AppContext = AppDeps & {
   readonly clock: () => Date;
+  /** The use cases the routes translate to and from HTTP. */
+  readonly paymentCreation: PaymentCreation;
+  readonly adminRefund: AdminRefund;
   /** Waits (bounded) until the read models include `position`; a write is durable either way. */
   readonly settle: (position: bigint | undefined) => Promise<void>;
 };

@@ -2,6 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { wellFormedTextMessage } from "@starledger/core";
+import { createAdminRefund, createPaymentCreation } from "@starledger/telegram-adapter";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -112,6 +113,13 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   const ctx: AppContext = {
     ...deps,
     clock,
+    paymentCreation: createPaymentCreation({
+      ledger: deps.ledger,
+      botApi: deps.botApi,
+      payments: deps.projections.payments,
+      now: clock,
+    }),
+    adminRefund: createAdminRefund({ ledger: deps.ledger, botApi: deps.botApi, now: clock }),
     settle: async (position) => {
       if (position === undefined) return;
       await deps.projections.waitFor(position, timeoutMs);

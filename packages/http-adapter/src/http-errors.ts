@@ -1,5 +1,4 @@
-import type { BotApiError } from "@starledger/telegram-adapter";
-import type { LedgerError } from "@starledger/core";
+import { invoiceFailedMessage, type PaymentUseCaseError } from "@starledger/telegram-adapter";
 import type { InvalidPageRequest, ReadModelStop } from "@starledger/projections";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
@@ -8,7 +7,7 @@ import type { AuthError } from "./auth.js";
 /** The runbook's messages, verbatim. */
 export const runbookMessages = {
   notConfigured: "Payment system not configured",
-  invoiceFailed: "Failed to create invoice",
+  invoiceFailed: invoiceFailedMessage,
   paymentNotFound: "Payment not found",
 } as const;
 
@@ -20,10 +19,6 @@ export type HttpOnlyError =
   | { readonly type: "TooManyRequests"; readonly message: string }
   | { readonly type: "RequestTimeout"; readonly message: string }
   | { readonly type: "RequestHeadersTooLarge"; readonly message: string }
-  | { readonly type: "TooManyPendingPayments"; readonly message: string }
-  | { readonly type: "InvoiceCreationFailed"; readonly message: string; readonly details?: unknown }
-  | { readonly type: "TelegramRefundFailed"; readonly message: string; readonly details?: unknown }
-  | { readonly type: "PaymentSystemNotConfigured"; readonly message: string }
   | { readonly type: "InternalError"; readonly message: string }
   | {
       readonly type: "ReadModelStopped";
@@ -31,7 +26,7 @@ export type HttpOnlyError =
       readonly details: { readonly model: string; readonly position: string };
     };
 
-export type AppError = LedgerError | AuthError | HttpOnlyError | InvalidPageRequest;
+export type AppError = PaymentUseCaseError | AuthError | HttpOnlyError | InvalidPageRequest;
 
 export type ErrorBody = { readonly error: string; readonly message: string; readonly details?: unknown };
 
@@ -166,21 +161,6 @@ export const errorHandler = (error: FastifyError, request: FastifyRequest, reply
     message: "Internal error; nothing was recorded unless a later read shows it",
   });
 };
-
-/** A Bot API failure during invoice creation: the runbook's "Failed to create invoice", with Telegram's reason. */
-export const invoiceCreationFailed = (error: BotApiError): AppError =>
-  error.type === "NotConfigured"
-    ? { type: "PaymentSystemNotConfigured", message: `${runbookMessages.notConfigured}: MASTER_BOT_TOKEN is not set` }
-    : { type: "InvoiceCreationFailed", message: runbookMessages.invoiceFailed, details: { telegram: error.message } };
-
-export const telegramRefundFailed = (error: BotApiError): AppError =>
-  error.type === "NotConfigured"
-    ? { type: "PaymentSystemNotConfigured", message: `${runbookMessages.notConfigured}: MASTER_BOT_TOKEN is not set` }
-    : {
-        type: "TelegramRefundFailed",
-        message: "Telegram refused or did not answer the refund; nothing was recorded",
-        details: { telegram: error.message },
-      };
 
 /** A read that needs a read model which stopped on an event this build cannot apply; the other reads still work. */
 export const readModelStopped = (stop: ReadModelStop): AppError => ({

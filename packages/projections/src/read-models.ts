@@ -35,6 +35,8 @@ const modelsByType: Record<LedgerEventType, readonly ReadModelName[]> = {
   PreCheckoutApproved: ["payments"],
   PaymentPaid: ["payments", "balances"],
   PaymentFailed: ["payments"],
+  // An open admin refund request changes no read model; the refund it leads to does.
+  RefundRequested: [],
   PaymentRefunded: ["payments", "balances"],
   ExtraChargeReceived: ["payments"],
   ExtraChargeRefunded: ["payments"],

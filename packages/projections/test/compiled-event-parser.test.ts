@@ -44,6 +44,18 @@ const samples: readonly LedgerEvent[] = [
   refunded(1),
   refunded(2, { admin: "admin-1" }),
   refunded(3, { admin: "admin-1", idempotencyKey: "ticket-42" }),
+  ...[{}, { idempotencyKey: "ticket-42" }].map((key): LedgerEvent => ({
+    type: "RefundRequested",
+    data: {
+      paymentId: paid(1).data.paymentId,
+      telegramPaymentChargeId: paid(1).data.telegramPaymentChargeId,
+      telegramUserId: 3003,
+      starsAmount: 10,
+      admin: "admin-1",
+      ...key,
+      requestedAt: refunded(1).data.refundedAt,
+    },
+  })),
   extraCharge(1, "charge-x"),
   extraChargeRefunded(1, "charge-x"),
   chargeConflict(2, "charge-x"),

@@ -163,6 +163,7 @@ describe("replay == live", () => {
         "PaymentPaid",
         "PaymentRefunded",
         "PreCheckoutApproved",
+        "RefundRequested",
         "UnmatchedChargeReceived",
         "UnmatchedChargeRefunded",
       ].sort(),

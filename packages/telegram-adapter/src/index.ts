@@ -85,10 +85,32 @@ export {
 } from "./mock-bot-api.js";
 export { createBotApi, createBotApiFromConfig, notConfiguredMessage, type BotApiOptions } from "./create-bot-api.js";
 export {
+  createPaymentCreation,
+  paymentIdFor,
+  pendingPaymentsPerUserMax,
+  type CreatedPayment,
+  type CreatePaymentRequest,
+  type PaymentCreation,
+  type PaymentCreationDeps,
+  type PaymentsSeen,
+} from "./create-payment.js";
+export { createAdminRefund, type AdminRefund, type AdminRefundDeps, type AdminRefundRequest } from "./admin-refund.js";
+export {
+  invoiceFailedMessage,
+  type InvoiceCreationFailed,
+  type PaymentSystemNotConfigured,
+  type PaymentUseCaseError,
+  type TelegramRefundFailed,
+  type TooManyPendingPayments,
+} from "./use-case-errors.js";
+export { refundStars, type StarRefund } from "./star-refund.js";
+export { refundRequestGraceMs } from "./refund-schedule.js";
+export {
   createRefundReactor,
   defaultRefundAttemptsMax,
   defaultRefundRetryBaseMs,
   defaultRefundRetryMaxMs,
+  refundQueueMax,
   type RefundReactor,
   type RefundReactorOptions,
 } from "./refund-reactor.js";

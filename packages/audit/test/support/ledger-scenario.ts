@@ -47,6 +47,8 @@ export const recordEveryEventType = async (ledger: StarsLedger): Promise<void> =
   (await ledger.recordSuccessfulPayment({ ...charge, telegramPaymentChargeId: "ch-paid-1" }))._unsafeUnwrap();
   (await ledger.recordSuccessfulPayment({ ...charge, telegramPaymentChargeId: "ch-extra-1" }))._unsafeUnwrap();
   (await ledger.recordExtraChargeRefunded(p1, "ch-extra-1", now))._unsafeUnwrap();
+  // The admin refund's two steps: the request before Telegram is asked, the refund after.
+  (await ledger.requestRefund(p1, "ops", now))._unsafeUnwrap();
   (await ledger.refundPayment(p1, "ops", now))._unsafeUnwrap();
 
   const p2 = paymentIds.failed;

@@ -3,7 +3,6 @@ import { paymentStream } from "@starledger/core";
 import { statsReadModels } from "@starledger/projections";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { refundThroughTelegram } from "../admin-refund.js";
 import { callerOf, refusedAsStopped, sendError, type AppContext } from "../app-context.js";
 import { eventJson } from "../event-json.js";
 import {
@@ -154,7 +153,7 @@ export const adminRoutes =
       },
       async (request, reply) => {
         const id = request.params.id;
-        const refunded = await refundThroughTelegram(ctx, {
+        const refunded = await ctx.adminRefund.refund({
           paymentId: id,
           admin: callerOf(request).subject,
           idempotencyKey: request.headers["idempotency-key"],

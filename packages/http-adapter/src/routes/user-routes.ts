@@ -1,20 +1,16 @@
-import { randomUUID } from "node:crypto";
-import { deterministicEventId, type ExistingPayment } from "@starledger/core";
 import type { PaymentView } from "@starledger/projections";
-import { starsInvoice } from "@starledger/telegram-adapter";
+import type { CreatedPayment, CreatePaymentRequest } from "@starledger/telegram-adapter";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
   callerOf,
   defaultCreateRateLimitPerMinute,
-  pendingPaymentsPerUserMax,
   rateLimitCallersPerWindowMax,
   refusedAsStopped,
   sendError,
   type AppContext,
 } from "../app-context.js";
-import type { Caller } from "../auth.js";
-import { invoiceCreationFailed, runbookMessages, type AppError } from "../http-errors.js";
 import {
   BalanceResponse,
   CreatePaymentBody,
@@ -24,15 +20,6 @@ import {
   IdempotencyKeyHeader,
   PageQuery,
 } from "../schemas.js";
-
-/** A retried create with the same Idempotency-Key lands on the same payment id, on every instance. */
-export const paymentIdFor = (userId: number, idempotencyKey: string | undefined): string =>
-  idempotencyKey === undefined ? randomUUID() : deterministicEventId("idempotency", `${userId}:${idempotencyKey}`, 0);
-
-const invoiceText = (payment: ExistingPayment) => ({
-  title: `${payment.credits} credits`,
-  description: `${payment.credits} credits for ${payment.starsAmount} Telegram Stars (${payment.packageId})`,
-});
 
 const historyItem = (p: PaymentView): z.infer<typeof HistoryResponse>["payments"][number] => ({
   paymentId: p.paymentId,
@@ -46,13 +33,21 @@ const historyItem = (p: PaymentView): z.infer<typeof HistoryResponse>["payments"
   ...(p.failureReason === null ? {} : { failureReason: p.failureReason }),
 });
 
-const packageRequest = (body: z.infer<typeof CreatePaymentBody>): { packageId?: string; starsAmount?: number } => ({
-  ...(body.packageId === undefined ? {} : { packageId: body.packageId }),
-  ...(body.starsAmount === undefined ? {} : { starsAmount: body.starsAmount }),
+/** The request as the create use case takes it. */
+const createRequest = (
+  request: FastifyRequest,
+  body: z.infer<typeof CreatePaymentBody>,
+  idempotencyKey: string | undefined,
+): CreatePaymentRequest => ({
+  userId: callerOf(request).userId,
+  packageId: body.packageId,
+  starsAmount: body.starsAmount,
+  idempotencyKey,
+  log: request.log,
 });
 
 /** The payment as it is now: a replayed Idempotency-Key may find it PAID, FAILED or REFUNDED. */
-const created = (payment: ExistingPayment, invoiceLink: string) => ({
+const createdBody = ({ payment, invoiceLink }: CreatedPayment) => ({
   paymentId: payment.paymentId,
   status: payment.status,
   packageId: payment.packageId,
@@ -60,24 +55,6 @@ const created = (payment: ExistingPayment, invoiceLink: string) => ({
   credits: payment.credits,
   invoiceLink,
 });
-
-/** A create refused before the ledger sees it: an unknown package, or one unpaid payment too many. */
-const refusedBeforeLedger = (
-  ctx: AppContext,
-  caller: Caller,
-  body: z.infer<typeof CreatePaymentBody>,
-  key: string | undefined,
-): AppError | undefined => {
-  const creditPackage = ctx.ledger.resolvePackage(packageRequest(body));
-  if (creditPackage.isErr()) return creditPackage.error;
-  // A replayed Idempotency-Key answers its payment whatever the user holds now.
-  if (key !== undefined && ctx.projections.payments.get(paymentIdFor(caller.userId, key)) !== undefined) return;
-  if (ctx.projections.payments.pendingCountForUser(caller.userId, ctx.clock()) < pendingPaymentsPerUserMax) return;
-  return {
-    type: "TooManyPendingPayments",
-    message: `You already have ${pendingPaymentsPerUserMax} unpaid payments, the most allowed: pay one of them or wait until one expires, then create another`,
-  };
-};
 
 const createPaymentSchema = {
   tags: ["user"],
@@ -106,7 +83,9 @@ const createPaymentRoute =
         schema: createPaymentSchema,
         // Runs before the rate limit counts the request: a refused create writes nothing and does not count.
         preHandler: (request, reply, done) => {
-          const refusal = refusedBeforeLedger(ctx, callerOf(request), request.body, request.headers["idempotency-key"]);
+          const refusal = ctx.paymentCreation.refusedBeforeLedger(
+            createRequest(request, request.body, request.headers["idempotency-key"]),
+          );
           if (refusal === undefined) done();
           else sendError(reply, refusal);
         },
@@ -120,67 +99,16 @@ const createPaymentRoute =
         },
       },
       async (request, reply) => {
-        const caller = callerOf(request);
-        const key = request.headers["idempotency-key"];
-        const now = ctx.clock();
-        const paymentId = paymentIdFor(caller.userId, key);
-        const body = request.body;
-        const result = await ctx.ledger.createPayment({
-          paymentId,
-          userId: caller.userId,
-          ...packageRequest(body),
-          now,
-        });
-        if (result.isErr()) {
-          if (result.error.type === "PaymentAlreadyExists") {
-            return sendError(reply, {
-              type: "IdempotencyConflict",
-              message: "This Idempotency-Key was already used with a different request body",
-            });
-          }
-          return sendError(reply, result.error);
-        }
-        const { payment } = result.value;
-        if (result.value.created) {
-          request.log.info(
-            { paymentId, userId: caller.userId, starsAmount: payment.starsAmount, credits: payment.credits },
-            "Payment record created",
-          );
-        }
-        if (payment.invoiceLink !== undefined) {
-          await ctx.settle(result.value.position);
-          return reply.code(201).send(created(payment, payment.invoiceLink));
-        }
-        if (payment.status === "FAILED") {
-          return sendError(reply, {
-            type: "InvoiceCreationFailed",
-            message: runbookMessages.invoiceFailed,
-            details: { failureReason: payment.failureReason },
-          });
-        }
-        const link = await ctx.botApi.createInvoiceLink(
-          starsInvoice({ ...invoiceText(payment), payload: paymentId, starsAmount: payment.starsAmount }),
+        const created = await ctx.paymentCreation.createWithInvoice(
+          createRequest(request, request.body, request.headers["idempotency-key"]),
         );
-        if (link.isErr()) {
-          const failed = await ctx.ledger.recordInvoiceCreationFailed(paymentId, link.error.message, ctx.clock());
-          request.log.error(
-            { paymentId, userId: caller.userId, reason: "invoice_creation_failed", telegram: link.error.message },
-            "Payment marked as failed",
-          );
-          if (failed.isErr()) return sendError(reply, failed.error);
-          await ctx.settle(failed.value.position);
-          return sendError(reply, invoiceCreationFailed(link.error));
+        if (created.isErr()) {
+          // A failed invoice is recorded: the history the client reads next shows it FAILED.
+          if (created.error.type === "InvoiceCreationFailed") await ctx.settle(created.error.position);
+          return sendError(reply, created.error);
         }
-        const issued = await ctx.ledger.recordInvoiceIssued(paymentId, link.value, ctx.clock());
-        if (issued.isErr()) {
-          // A concurrent identical request recorded its link first: answer with that one.
-          const current = await ctx.ledger.getPayment(paymentId);
-          if (current.isOk() && current.value.invoiceLink !== undefined)
-            return reply.code(201).send(created(current.value, current.value.invoiceLink));
-          return sendError(reply, issued.error);
-        }
-        await ctx.settle(issued.value.position);
-        return reply.code(201).send(created(issued.value.payment, link.value));
+        await ctx.settle(created.value.position);
+        return reply.code(201).send(createdBody(created.value));
       },
     );
 
