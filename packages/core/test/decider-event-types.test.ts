@@ -21,6 +21,7 @@ describe("the deciders' event types come from the event schemas", () => {
       "PreCheckoutApproved",
       "PaymentPaid",
       "PaymentFailed",
+      "RefundRequested",
       "PaymentRefunded",
       "ExtraChargeReceived",
       "ExtraChargeRefunded",
