@@ -23,9 +23,23 @@ const ledgerCounter = (registry: Registry, name: string, help: string, read: () 
 
 const latencyBucketsSeconds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * The process's own metrics (CPU, memory, event-loop delay, GC). prom-client samples the event loop with a timer and
+ * watches GC with an observer, and never stops either: they are collected once per process and shared by every app
+ * it builds, so a process that builds many (the tests, the fuzz test one per run) does not pile up samplers.
+ */
+let processMetrics: Registry | undefined;
+const processRegistry = (): Registry => {
+  if (processMetrics === undefined) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics, prefix: "starledger_process_" });
+  }
+  return processMetrics;
+};
+
 export const createMetrics = (projections: ProjectionRunner): Metrics => {
+  // This app's metrics: they read its read models and time its requests.
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "starledger_process_" });
   const stats = () => projections.stats();
   ledgerCounter(registry, "starledger_payments_created_total", "Payments created", () => stats().paymentsCreated);
   ledgerCounter(registry, "starledger_payments_paid_total", "Payments paid", () => stats().purchases);
@@ -76,8 +90,7 @@ export const createMetrics = (projections: ProjectionRunner): Metrics => {
       this.set(progress.headPosition === null ? -1 : Number(progress.headPosition - progress.position));
     },
   });
-  return {
-    registry,
+  const histograms = {
     webhookSeconds: new Histogram({
       name: "starledger_webhook_duration_seconds",
       help: "Webhook handling time",
@@ -100,4 +113,6 @@ export const createMetrics = (projections: ProjectionRunner): Metrics => {
       labelNames: ["outcome"],
     }),
   };
+  // Merged last: a registry merge copies the metrics registered so far.
+  return { registry: Registry.merge([processRegistry(), registry]), ...histograms };
 };
