@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore, StarsLedger, eventHash, genesisHash, type EventStore } from "../src/index.js";
+import { propertyTimeoutDefaultMs } from "../src/testing/index.js";
 import {
   adminStory,
   chargeOf,
@@ -16,6 +17,7 @@ import {
   scheduled,
   starsOf,
   story,
+  timeoutMs,
   users,
   type Run,
   type Story,
@@ -38,84 +40,96 @@ const takings = (run: Run) =>
   );
 
 describe("no payment is ever double-credited (fast-check, concurrent commands through the handler)", () => {
-  it("1. at most one PaymentPaid per payment, whatever the order, duplication or concurrency", async () => {
-    await check((run) => {
-      for (const id of paymentIds) {
-        expect(ofType(run, "PaymentPaid").filter((e) => e.data.paymentId === id).length).toBeLessThanOrEqual(1);
-      }
-    });
-  });
+  it(
+    "1. at most one PaymentPaid per payment, whatever the order, duplication or concurrency",
+    async () => {
+      await check((run) => {
+        for (const id of paymentIds) {
+          expect(ofType(run, "PaymentPaid").filter((e) => e.data.paymentId === id).length).toBeLessThanOrEqual(1);
+        }
+      });
+    },
+    timeoutMs,
+  );
 
-  it("2. a charge id is taken once ledger-wide: credited, kept aside to refund or recorded unmatched by one stream at most", async () => {
-    await check((run, st) => {
-      const taken = takings(run);
-      expect(new Set(taken.map((t) => t.chargeId)).size).toBe(taken.length);
-      // Total credited <= number of distinct charge ids Telegram sent.
-      const sent = new Set(
-        run.outcomes.flatMap((o) =>
-          o.op.kind === "pay" || o.op.kind === "payUnmatched" ? [chargeOf(st, o.op.charge)] : [],
-        ),
-      );
-      expect(ofType(run, "PaymentPaid").length).toBeLessThanOrEqual(sent.size);
-      // A conflict is recorded only for a charge another stream took before it, once per payment.
-      const holder = new Map<string, string>();
-      const noted = new Set<string>();
-      for (const e of run.parsed) {
-        if (e.type === "PaymentPaid" || e.type === "ExtraChargeReceived" || e.type === "UnmatchedChargeReceived")
-          holder.set(e.data.telegramPaymentChargeId, e.stream);
-        if (e.type !== "ChargeConflictRecorded") continue;
-        const owner = holder.get(e.data.telegramPaymentChargeId);
-        expect(owner, "a conflict for a charge nobody took").toBeDefined();
-        expect(owner).not.toBe(e.stream);
-        const key = `${e.stream}\u0000${e.data.telegramPaymentChargeId}`;
-        expect(noted.has(key)).toBe(false);
-        noted.add(key);
-      }
-      // Whoever was told "conflict" got nothing for it: the charge is held by another stream.
-      for (const o of run.outcomes) {
-        if (o.kind !== "conflict" || (o.op.kind !== "pay" && o.op.kind !== "payUnmatched")) continue;
-        const chargeId = chargeOf(st, o.op.charge);
-        const stream = o.op.kind === "pay" ? `payment-${paymentIds[o.op.payment] ?? ""}` : undefined;
-        expect(taken.find((t) => t.chargeId === chargeId)?.stream).not.toBe(stream);
-      }
-    });
-  });
-
-  it("3. credits granted to each user = credits of paid-and-not-refunded payments + adjustments that took effect", async () => {
-    await check(async (run, st) => {
-      const granted = new Map<number, number>();
-      const add = (u: number, n: number) => granted.set(u, (granted.get(u) ?? 0) + n);
-      for (const e of run.parsed) {
-        if (e.type === "PaymentPaid") add(e.data.userId, e.data.credits);
-        if (e.type === "PaymentRefunded") add(e.data.userId, -e.data.credits);
-        if (e.type === "CreditsAdjusted") add(e.data.userId, e.data.delta);
-      }
-      const expected = new Map<number, number>();
-      const expect_ = (u: number, n: number) => expected.set(u, (expected.get(u) ?? 0) + n);
-      for (const [index, id] of paymentIds.entries()) {
-        const state = await run.ledger.getPayment(id);
-        if (state.isOk() && state.value.status === "PAID") expect_(state.value.userId, starsOf(st, index) * rate);
-      }
-      for (const o of run.outcomes)
-        if (o.op.kind === "adjust" && o.ok && o.replayed !== true) expect_(o.op.user, o.op.delta);
-      for (const u of users) expect(granted.get(u) ?? 0).toBe(expected.get(u) ?? 0);
-      // Every credited charge was a real charge of this payment, of exactly the invoiced amount in XTR.
-      for (const e of ofType(run, "PaymentPaid")) {
-        const index = paymentIds.indexOf(e.data.paymentId);
-        const matching = run.outcomes.filter(
-          (o) =>
-            o.op.kind === "pay" &&
-            o.op.payment === index &&
-            o.ok &&
-            chargeOf(st, o.op.charge) === e.data.telegramPaymentChargeId &&
-            !o.op.wrongAmount &&
-            o.op.currency === "XTR",
+  it(
+    "2. a charge id is taken once ledger-wide: credited, kept aside to refund or recorded unmatched by one stream at most",
+    async () => {
+      await check((run, st) => {
+        const taken = takings(run);
+        expect(new Set(taken.map((t) => t.chargeId)).size).toBe(taken.length);
+        // Total credited <= number of distinct charge ids Telegram sent.
+        const sent = new Set(
+          run.outcomes.flatMap((o) =>
+            o.op.kind === "pay" || o.op.kind === "payUnmatched" ? [chargeOf(st, o.op.charge)] : [],
+          ),
         );
-        expect(matching.length).toBeGreaterThan(0);
-        expect(e.data.totalAmount).toBe(starsOf(st, index));
-      }
-    });
-  });
+        expect(ofType(run, "PaymentPaid").length).toBeLessThanOrEqual(sent.size);
+        // A conflict is recorded only for a charge another stream took before it, once per payment.
+        const holder = new Map<string, string>();
+        const noted = new Set<string>();
+        for (const e of run.parsed) {
+          if (e.type === "PaymentPaid" || e.type === "ExtraChargeReceived" || e.type === "UnmatchedChargeReceived")
+            holder.set(e.data.telegramPaymentChargeId, e.stream);
+          if (e.type !== "ChargeConflictRecorded") continue;
+          const owner = holder.get(e.data.telegramPaymentChargeId);
+          expect(owner, "a conflict for a charge nobody took").toBeDefined();
+          expect(owner).not.toBe(e.stream);
+          const key = `${e.stream}\u0000${e.data.telegramPaymentChargeId}`;
+          expect(noted.has(key)).toBe(false);
+          noted.add(key);
+        }
+        // Whoever was told "conflict" got nothing for it: the charge is held by another stream.
+        for (const o of run.outcomes) {
+          if (o.kind !== "conflict" || (o.op.kind !== "pay" && o.op.kind !== "payUnmatched")) continue;
+          const chargeId = chargeOf(st, o.op.charge);
+          const stream = o.op.kind === "pay" ? `payment-${paymentIds[o.op.payment] ?? ""}` : undefined;
+          expect(taken.find((t) => t.chargeId === chargeId)?.stream).not.toBe(stream);
+        }
+      });
+    },
+    timeoutMs,
+  );
+
+  it(
+    "3. credits granted to each user = credits of paid-and-not-refunded payments + adjustments that took effect",
+    async () => {
+      await check(async (run, st) => {
+        const granted = new Map<number, number>();
+        const add = (u: number, n: number) => granted.set(u, (granted.get(u) ?? 0) + n);
+        for (const e of run.parsed) {
+          if (e.type === "PaymentPaid") add(e.data.userId, e.data.credits);
+          if (e.type === "PaymentRefunded") add(e.data.userId, -e.data.credits);
+          if (e.type === "CreditsAdjusted") add(e.data.userId, e.data.delta);
+        }
+        const expected = new Map<number, number>();
+        const expect_ = (u: number, n: number) => expected.set(u, (expected.get(u) ?? 0) + n);
+        for (const [index, id] of paymentIds.entries()) {
+          const state = await run.ledger.getPayment(id);
+          if (state.isOk() && state.value.status === "PAID") expect_(state.value.userId, starsOf(st, index) * rate);
+        }
+        for (const o of run.outcomes)
+          if (o.op.kind === "adjust" && o.ok && o.replayed !== true) expect_(o.op.user, o.op.delta);
+        for (const u of users) expect(granted.get(u) ?? 0).toBe(expected.get(u) ?? 0);
+        // Every credited charge was a real charge of this payment, of exactly the invoiced amount in XTR.
+        for (const e of ofType(run, "PaymentPaid")) {
+          const index = paymentIds.indexOf(e.data.paymentId);
+          const matching = run.outcomes.filter(
+            (o) =>
+              o.op.kind === "pay" &&
+              o.op.payment === index &&
+              o.ok &&
+              chargeOf(st, o.op.charge) === e.data.telegramPaymentChargeId &&
+              !o.op.wrongAmount &&
+              o.op.currency === "XTR",
+          );
+          expect(matching.length).toBeGreaterThan(0);
+          expect(e.data.totalAmount).toBe(starsOf(st, index));
+        }
+      });
+    },
+    timeoutMs,
+  );
 
   it.each([
     ["any story", story],
@@ -143,149 +157,162 @@ describe("no payment is ever double-credited (fast-check, concurrent commands th
         }
       }, stories);
     },
+    timeoutMs,
   );
 
-  it("5. a pre-checkout with the wrong amount, currency or user is never approved", async () => {
-    await check((run, st) => {
-      for (const approved of ofType(run, "PreCheckoutApproved")) {
-        const created = ofType(run, "PaymentCreated").find((c) => c.data.paymentId === approved.data.paymentId);
-        expect(created).toBeDefined();
-        expect(approved.data.totalAmount).toBe(created?.data.starsAmount);
-        expect(approved.data.telegramUserId).toBe(created?.data.userId);
-      }
-      for (const o of run.outcomes) {
-        const op = o.op;
-        if (op.kind !== "preCheckout") continue;
-        const created = ofType(run, "PaymentCreated").find((c) => c.data.paymentId === paymentIds[op.payment]);
-        const asked = op.otherUser ? otherThan(ownerOf(st, op.payment)) : ownerOf(st, op.payment);
-        if (op.wrongAmount || op.currency !== "XTR" || asked !== created?.data.userId) {
-          expect(o).toMatchObject({ ok: false, errorType: "PreCheckoutRefused" });
+  it(
+    "5. a pre-checkout with the wrong amount, currency or user is never approved",
+    async () => {
+      await check((run, st) => {
+        for (const approved of ofType(run, "PreCheckoutApproved")) {
+          const created = ofType(run, "PaymentCreated").find((c) => c.data.paymentId === approved.data.paymentId);
+          expect(created).toBeDefined();
+          expect(approved.data.totalAmount).toBe(created?.data.starsAmount);
+          expect(approved.data.telegramUserId).toBe(created?.data.userId);
         }
-      }
-    });
-  });
+        for (const o of run.outcomes) {
+          const op = o.op;
+          if (op.kind !== "preCheckout") continue;
+          const created = ofType(run, "PaymentCreated").find((c) => c.data.paymentId === paymentIds[op.payment]);
+          const asked = op.otherUser ? otherThan(ownerOf(st, op.payment)) : ownerOf(st, op.payment);
+          if (op.wrongAmount || op.currency !== "XTR" || asked !== created?.data.userId) {
+            expect(o).toMatchObject({ ok: false, errorType: "PreCheckoutRefused" });
+          }
+        }
+      });
+    },
+    timeoutMs,
+  );
 
-  it("6. replaying the recorded events rebuilds exactly the same states, and every hash chain verifies", async () => {
-    await check(async (run) => {
-      const copy = new InMemoryEventStore();
-      for (const e of run.events) {
-        const { stream, revision: _r, position: _p, recordedAt: _t, ...event } = e;
-        (await copy.appendToStream(stream, [event], "any"))._unsafeUnwrap();
-      }
-      const replayed = new StarsLedger(copy, ledgerSettings);
-      for (const id of paymentIds) {
-        const original = await run.ledger.getPayment(id);
-        const rebuilt = await replayed.getPayment(id);
-        expect(rebuilt.isOk()).toBe(original.isOk());
-        if (original.isOk()) expect(rebuilt._unsafeUnwrap()).toEqual(original.value);
-      }
-      const lastHash = new Map<string, string>();
-      for (const e of run.events) {
-        const prevHash = lastHash.get(e.stream) ?? genesisHash;
-        expect(e.metadata.prevHash).toBe(prevHash);
-        expect(e.metadata.hash).toBe(
-          eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }),
-        );
-        lastHash.set(e.stream, e.metadata.hash ?? "");
-      }
-    });
-  });
+  it(
+    "6. replaying the recorded events rebuilds exactly the same states, and every hash chain verifies",
+    async () => {
+      await check(async (run) => {
+        const copy = new InMemoryEventStore();
+        for (const e of run.events) {
+          const { stream, revision: _r, position: _p, recordedAt: _t, ...event } = e;
+          (await copy.appendToStream(stream, [event], "any"))._unsafeUnwrap();
+        }
+        const replayed = new StarsLedger(copy, ledgerSettings);
+        for (const id of paymentIds) {
+          const original = await run.ledger.getPayment(id);
+          const rebuilt = await replayed.getPayment(id);
+          expect(rebuilt.isOk()).toBe(original.isOk());
+          if (original.isOk()) expect(rebuilt._unsafeUnwrap()).toEqual(original.value);
+        }
+        const lastHash = new Map<string, string>();
+        for (const e of run.events) {
+          const prevHash = lastHash.get(e.stream) ?? genesisHash;
+          expect(e.metadata.prevHash).toBe(prevHash);
+          expect(e.metadata.hash).toBe(
+            eventHash({ stream: e.stream, revision: e.revision, type: e.type, data: e.data, prevHash }),
+          );
+          lastHash.set(e.stream, e.metadata.hash ?? "");
+        }
+      });
+    },
+    timeoutMs,
+  );
 
-  it("7. every recorded sequence is one the payment rules admit (checked by an independent state machine)", async () => {
-    await check((run) => {
-      type S = {
-        status: string;
-        stars: number;
-        credits: number;
-        user: number;
-        paidCharge?: string;
-        extra: Map<string, boolean>;
-        conflicts: Set<string>;
-        /** A mismatched charge was kept aside: the next event must fail the payment for that reason. */
-        failureDue: string | undefined;
-      };
-      const streams = new Map<string, S>();
-      const holder = new Map<string, string>();
-      const take = (chargeId: string, stream: string) => {
-        expect(holder.has(chargeId), `charge ${JSON.stringify(chargeId)} taken twice`).toBe(false);
-        holder.set(chargeId, stream);
-      };
-      for (const e of run.parsed) {
-        if (e.type === "UnmatchedChargeReceived") take(e.data.telegramPaymentChargeId, e.stream);
-        if (!e.stream.startsWith("payment-")) continue;
-        const s = streams.get(e.stream);
-        if (e.type === "PaymentCreated") {
-          expect(s).toBeUndefined();
-          streams.set(e.stream, {
-            status: "PENDING",
-            stars: e.data.starsAmount,
-            credits: e.data.credits,
-            user: e.data.userId,
-            extra: new Map(),
-            conflicts: new Set(),
-            failureDue: undefined,
-          });
-          expect(e.data.credits).toBe(e.data.starsAmount * rate);
-          continue;
-        }
-        expect(s, `${e.type} before PaymentCreated`).toBeDefined();
-        if (s === undefined) return;
-        if (s.failureDue !== undefined) {
-          expect(e).toMatchObject({ type: "PaymentFailed", data: { reason: s.failureDue } });
-          s.failureDue = undefined;
-          s.status = "FAILED";
-          continue;
-        }
-        switch (e.type) {
-          case "InvoiceIssued":
-          case "PreCheckoutApproved":
-            expect(s.status).toBe("PENDING");
-            break;
-          case "PaymentPaid":
-            expect(s.status).toBe("PENDING");
-            take(e.data.telegramPaymentChargeId, e.stream);
-            expect([e.data.totalAmount, e.data.credits, e.data.userId]).toEqual([s.stars, s.credits, s.user]);
-            s.status = "PAID";
-            s.paidCharge = e.data.telegramPaymentChargeId;
-            break;
-          case "PaymentFailed":
-            expect(s.status).toBe("PENDING");
-            expect(["amount_mismatch", "currency_mismatch"]).not.toContain(e.data.reason);
+  it(
+    "7. every recorded sequence is one the payment rules admit (checked by an independent state machine)",
+    async () => {
+      await check((run) => {
+        type S = {
+          status: string;
+          stars: number;
+          credits: number;
+          user: number;
+          paidCharge?: string;
+          extra: Map<string, boolean>;
+          conflicts: Set<string>;
+          /** A mismatched charge was kept aside: the next event must fail the payment for that reason. */
+          failureDue: string | undefined;
+        };
+        const streams = new Map<string, S>();
+        const holder = new Map<string, string>();
+        const take = (chargeId: string, stream: string) => {
+          expect(holder.has(chargeId), `charge ${JSON.stringify(chargeId)} taken twice`).toBe(false);
+          holder.set(chargeId, stream);
+        };
+        for (const e of run.parsed) {
+          if (e.type === "UnmatchedChargeReceived") take(e.data.telegramPaymentChargeId, e.stream);
+          if (!e.stream.startsWith("payment-")) continue;
+          const s = streams.get(e.stream);
+          if (e.type === "PaymentCreated") {
+            expect(s).toBeUndefined();
+            streams.set(e.stream, {
+              status: "PENDING",
+              stars: e.data.starsAmount,
+              credits: e.data.credits,
+              user: e.data.userId,
+              extra: new Map(),
+              conflicts: new Set(),
+              failureDue: undefined,
+            });
+            expect(e.data.credits).toBe(e.data.starsAmount * rate);
+            continue;
+          }
+          expect(s, `${e.type} before PaymentCreated`).toBeDefined();
+          if (s === undefined) return;
+          if (s.failureDue !== undefined) {
+            expect(e).toMatchObject({ type: "PaymentFailed", data: { reason: s.failureDue } });
+            s.failureDue = undefined;
             s.status = "FAILED";
-            break;
-          case "PaymentRefunded":
-            expect(s.status).toBe("PAID");
-            expect(e.data.telegramPaymentChargeId).toBe(s.paidCharge);
-            expect(e.data.credits).toBe(s.credits);
-            s.status = "REFUNDED";
-            break;
-          case "ExtraChargeReceived":
-            take(e.data.telegramPaymentChargeId, e.stream);
-            if (e.data.reason === "amount_mismatch" || e.data.reason === "currency_mismatch") {
+            continue;
+          }
+          switch (e.type) {
+            case "InvoiceIssued":
+            case "PreCheckoutApproved":
               expect(s.status).toBe("PENDING");
-              s.failureDue = e.data.reason;
-            } else {
-              expect(s.status).not.toBe("PENDING");
-            }
-            s.extra.set(e.data.telegramPaymentChargeId, false);
-            break;
-          case "ExtraChargeRefunded":
-            expect(s.extra.get(e.data.telegramPaymentChargeId)).toBe(false);
-            s.extra.set(e.data.telegramPaymentChargeId, true);
-            break;
-          case "ChargeConflictRecorded":
-            expect(holder.get(e.data.telegramPaymentChargeId)).toBeDefined();
-            expect(holder.get(e.data.telegramPaymentChargeId)).not.toBe(e.stream);
-            expect(s.conflicts.has(e.data.telegramPaymentChargeId)).toBe(false);
-            s.conflicts.add(e.data.telegramPaymentChargeId);
-            break;
-          default:
-            throw new Error(`${e.type} on a payment stream`);
+              break;
+            case "PaymentPaid":
+              expect(s.status).toBe("PENDING");
+              take(e.data.telegramPaymentChargeId, e.stream);
+              expect([e.data.totalAmount, e.data.credits, e.data.userId]).toEqual([s.stars, s.credits, s.user]);
+              s.status = "PAID";
+              s.paidCharge = e.data.telegramPaymentChargeId;
+              break;
+            case "PaymentFailed":
+              expect(s.status).toBe("PENDING");
+              expect(["amount_mismatch", "currency_mismatch"]).not.toContain(e.data.reason);
+              s.status = "FAILED";
+              break;
+            case "PaymentRefunded":
+              expect(s.status).toBe("PAID");
+              expect(e.data.telegramPaymentChargeId).toBe(s.paidCharge);
+              expect(e.data.credits).toBe(s.credits);
+              s.status = "REFUNDED";
+              break;
+            case "ExtraChargeReceived":
+              take(e.data.telegramPaymentChargeId, e.stream);
+              if (e.data.reason === "amount_mismatch" || e.data.reason === "currency_mismatch") {
+                expect(s.status).toBe("PENDING");
+                s.failureDue = e.data.reason;
+              } else {
+                expect(s.status).not.toBe("PENDING");
+              }
+              s.extra.set(e.data.telegramPaymentChargeId, false);
+              break;
+            case "ExtraChargeRefunded":
+              expect(s.extra.get(e.data.telegramPaymentChargeId)).toBe(false);
+              s.extra.set(e.data.telegramPaymentChargeId, true);
+              break;
+            case "ChargeConflictRecorded":
+              expect(holder.get(e.data.telegramPaymentChargeId)).toBeDefined();
+              expect(holder.get(e.data.telegramPaymentChargeId)).not.toBe(e.stream);
+              expect(s.conflicts.has(e.data.telegramPaymentChargeId)).toBe(false);
+              s.conflicts.add(e.data.telegramPaymentChargeId);
+              break;
+            default:
+              throw new Error(`${e.type} on a payment stream`);
+          }
         }
-      }
-      for (const s of streams.values()) expect(s.failureDue).toBeUndefined();
-    });
-  });
+        for (const s of streams.values()) expect(s.failureDue).toBeUndefined();
+      });
+    },
+    timeoutMs,
+  );
 });
 
 /** What a run of `stories` reached: event types written and outcomes answered, counted. */
@@ -329,41 +356,49 @@ const reached = async (stories: fc.Arbitrary<Story>, runs: number): Promise<Map<
 };
 
 describe("the stories reach the cases that matter", () => {
-  it("generated stories include credits, redeliveries, extra charges, refunds, refusals, lost races, shared charges and awkward text", async () => {
-    const seen = await reached(story, 300);
-    for (const key of [
-      "PaymentPaid",
-      "ExtraChargeReceived",
-      "ExtraChargeRefunded",
-      "PaymentRefunded",
-      "PreCheckoutApproved",
-      "PaymentFailed",
-      "CreditsAdjusted",
-      "UnmatchedChargeReceived",
-      "UnmatchedChargeRefunded",
-      "ChargeConflictRecorded",
-      "pay conflict",
-      "payUnmatched conflict",
-      "adjust replayed",
-      "adjust key conflict",
-      "credited non-ASCII charge id",
-      "refused ill-formed text",
-      "lost race",
-    ]) {
-      expect(seen.get(key) ?? 0, `${key} in 300 stories`).toBeGreaterThan(5);
-    }
-  });
+  it(
+    "generated stories include credits, redeliveries, extra charges, refunds, refusals, lost races, shared charges and awkward text",
+    async () => {
+      const seen = await reached(story, 300);
+      for (const key of [
+        "PaymentPaid",
+        "ExtraChargeReceived",
+        "ExtraChargeRefunded",
+        "PaymentRefunded",
+        "PreCheckoutApproved",
+        "PaymentFailed",
+        "CreditsAdjusted",
+        "UnmatchedChargeReceived",
+        "UnmatchedChargeRefunded",
+        "ChargeConflictRecorded",
+        "pay conflict",
+        "payUnmatched conflict",
+        "adjust replayed",
+        "adjust key conflict",
+        "credited non-ASCII charge id",
+        "refused ill-formed text",
+        "lost race",
+      ]) {
+        expect(seen.get(key) ?? 0, `${key} in 300 stories`).toBeGreaterThan(5);
+      }
+    },
+    propertyTimeoutDefaultMs,
+  );
 
-  it("admin stories send keys again for the same and for other targets, in races", async () => {
-    const seen = await reached(adminStory, 100);
-    for (const key of [
-      "PaymentRefunded",
-      "adjust replayed",
-      "adjust key conflict",
-      "adminRefund key conflict",
-      "lost race",
-    ]) {
-      expect(seen.get(key) ?? 0, `${key} in 100 admin stories`).toBeGreaterThan(5);
-    }
-  });
+  it(
+    "admin stories send keys again for the same and for other targets, in races",
+    async () => {
+      const seen = await reached(adminStory, 100);
+      for (const key of [
+        "PaymentRefunded",
+        "adjust replayed",
+        "adjust key conflict",
+        "adminRefund key conflict",
+        "lost race",
+      ]) {
+        expect(seen.get(key) ?? 0, `${key} in 100 admin stories`).toBeGreaterThan(5);
+      }
+    },
+    propertyTimeoutDefaultMs,
+  );
 });
