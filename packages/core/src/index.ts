@@ -15,6 +15,7 @@ export * from "./hash-chain.js";
 export * from "./event-ids.js";
 export * from "./natural-keys.js";
 export * from "./subscription-loop.js";
+export * from "./open-subscriptions.js";
 export * from "./expected-revision.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";
