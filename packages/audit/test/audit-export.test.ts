@@ -3,55 +3,19 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { eventHash, InMemoryEventStore } from "@starledger/core";
+import { eventHash } from "@starledger/core";
 import { describe, expect, it } from "vitest";
+import { anchorDigest, anchorLine, exportAudit, formatVerifyReport, verifyExport } from "../src/index.js";
 import {
-  anchorDigest,
-  anchorFileJson,
-  anchorLine,
-  exportAudit,
-  formatVerifyReport,
-  parseAnchor,
-  verifyExport,
-  type ExportRange,
-  type ProblemKind,
-} from "../src/index.js";
-import { copyStore, newLedger, readAllEvents, recordEveryEventType, scenarioNow } from "./support/ledger-scenario.js";
-
-type Line = {
-  position: string;
-  stream: string;
-  revision: string;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-};
-
-const ledgerStore = async (): Promise<InMemoryEventStore> => {
-  const store = new InMemoryEventStore();
-  await recordEveryEventType(newLedger(store));
-  return store;
-};
-
-const exportLines = async (store: InMemoryEventStore, range: ExportRange = {}): Promise<string[]> => {
-  const lines: string[] = [];
-  (
-    await exportAudit(store, range, (line) => {
-      lines.push(line);
-    })
-  )._unsafeUnwrap();
-  return lines;
-};
-
-const parse = (line: string | undefined): Line => JSON.parse(line ?? "") as Line;
-const kinds = async (lines: readonly string[]): Promise<ProblemKind[]> =>
-  (await verifyExport(lines)).problems.map((p) => p.kind);
-/** Index of the line holding `stream` at `revision`. */
-const indexOf = (lines: readonly string[], stream: string, revision: number): number =>
-  lines.findIndex(
-    (l) => !l.startsWith('{"summary"') && parse(l).stream === stream && parse(l).revision === String(revision),
-  );
-const refundedStream = "payment-11111111-1111-4111-8111-111111111111";
+  exportLines,
+  indexOf,
+  kinds,
+  ledgerStore,
+  parse,
+  refundedStream,
+  type Line,
+} from "./support/export-scenario.js";
+import { readAllEvents } from "./support/ledger-scenario.js";
 
 describe("exportAudit", () => {
   it("writes one line per event in global order, then a summary with heads, counts and the digest of the lines", async () => {
@@ -332,74 +296,5 @@ describe("verifyExport catches", () => {
     const { summary } = JSON.parse(lines.at(-1) ?? "") as { summary: Record<string, unknown> };
     lines[lines.length - 1] = JSON.stringify({ summary: { ...summary, range: { from: "5", to: "12" } } });
     expect(await kinds(lines)).toEqual(["out_of_range"]);
-  });
-});
-
-describe("verifyExport against an anchor", () => {
-  it("holds for a full export of an untouched store", async () => {
-    const store = await ledgerStore();
-    const anchor = (await anchorDigest(store))._unsafeUnwrap();
-    (
-      await newLedger(store).adjustCredits({ userId: 7, delta: 3, reason: "later", admin: "ops", now: scenarioNow })
-    )._unsafeUnwrap();
-    const parsed = parseAnchor({ file: anchorFileJson(anchor, scenarioNow) })._unsafeUnwrap();
-
-    const report = await verifyExport(await exportLines(store), { anchor: parsed });
-
-    expect(report.ok).toBe(true);
-    expect(report.anchorCheck).toMatchObject({ ok: true, digestMatches: true });
-  });
-
-  it("fails for a consistently rewritten export, naming the stream", async () => {
-    const store = await ledgerStore();
-    const anchor = (await anchorDigest(store))._unsafeUnwrap();
-    const rewritten = await copyStore(store, (e) => e);
-    const lines = await exportLines(rewritten);
-    // The attacker rewrites the refunded payment's creation and re-hashes its whole chain, then re-exports.
-    let prevHash = "";
-    for (let i = 0; i < lines.length - 1; i++) {
-      const event = parse(lines[i]);
-      if (event.stream !== refundedStream) continue;
-      const data = event.revision === "0" ? { ...event.data, credits: 1 } : event.data;
-      const previous = event.revision === "0" ? String(event.metadata.prevHash) : prevHash;
-      prevHash = eventHash({
-        stream: event.stream,
-        revision: BigInt(event.revision),
-        type: event.type,
-        data,
-        prevHash: previous,
-      });
-      lines[i] = JSON.stringify({
-        ...event,
-        data,
-        metadata: { ...event.metadata, prevHash: previous, hash: prevHash },
-      });
-    }
-    const forgedStore = new InMemoryEventStore();
-    for (const line of lines.slice(0, -1)) {
-      const e = parse(line) as Line & { id: string };
-      (
-        await forgedStore.appendToStream(
-          e.stream,
-          [{ id: e.id, type: e.type, data: e.data, metadata: { schemaVersion: 1, ...e.metadata } }],
-          "any",
-        )
-      )._unsafeUnwrap();
-    }
-    const forgedExport = await exportLines(forgedStore);
-    expect((await verifyExport(forgedExport)).ok).toBe(true);
-
-    const parsed = parseAnchor({ line: anchorLine(anchor), file: anchorFileJson(anchor, scenarioNow) })._unsafeUnwrap();
-    const report = await verifyExport(forgedExport, { anchor: parsed });
-
-    expect(report.ok).toBe(false);
-    expect(report.anchorCheck?.changedStreams).toEqual([refundedStream]);
-  });
-
-  it("cannot be proven by a ranged export", async () => {
-    const store = await ledgerStore();
-    const anchor = parseAnchor({ line: anchorLine((await anchorDigest(store))._unsafeUnwrap()) })._unsafeUnwrap();
-    const report = await verifyExport(await exportLines(store, { from: 3n }), { anchor });
-    expect(report.problems.map((p) => p.kind)).toEqual(["anchor_not_covered"]);
   });
 });

@@ -14,6 +14,7 @@ import type {
 } from "./event-store.js";
 import { checkStorable } from "./storable-events.js";
 import { classifyAppendIds, revisionMatches } from "./expected-revision.js";
+import { OpenSubscriptions } from "./open-subscriptions.js";
 import { AppendNotifier, runSubscription } from "./subscription-loop.js";
 
 type EventLocation = { readonly stream: string; readonly index: number };
@@ -24,7 +25,7 @@ export class InMemoryEventStore implements EventStore {
   private readonly all: RecordedEvent[] = [];
   private readonly ids = new Map<string, EventLocation>();
   private readonly notifier = new AppendNotifier();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private closed = false;
 
   readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
@@ -107,15 +108,9 @@ export class InMemoryEventStore implements EventStore {
       options,
       handler,
     );
-    const handle: Subscription = {
-      close: async () => {
-        this.subscriptions.delete(handle);
-        await subscription.close();
-        listener.dispose();
-      },
-    };
-    this.subscriptions.add(handle);
-    return handle;
+    return this.subscriptions.track(subscription, () => {
+      listener.dispose();
+    });
   }
 
   headPosition(): Promise<Result<bigint, StoreError>> {
@@ -125,6 +120,6 @@ export class InMemoryEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.subscriptions.closeAll();
   }
 }

@@ -16,6 +16,7 @@ export * from "./event-ids.js";
 export * from "./natural-keys.js";
 export * from "./pause.js";
 export * from "./subscription-loop.js";
+export * from "./open-subscriptions.js";
 export * from "./expected-revision.js";
 export * from "./in-memory-event-store.js";
 export * from "./command-handler.js";

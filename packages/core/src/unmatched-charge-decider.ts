@@ -1,20 +1,13 @@
 import { err, ok, type Result } from "neverthrow";
 import { z } from "zod";
 import type { Decider } from "./decider.js";
-import { ChargeId, StarsAmount, TelegramUserId, Timestamp, eventTypesOf, UnmatchedChargeEvent } from "./events.js";
+import { ChargeId, Timestamp, UnmatchedChargeReceived, eventTypesOf, UnmatchedChargeEvent } from "./events.js";
 import { chargeKey } from "./natural-keys.js";
 
+/** The charge as the update carried it: the event's data, with the time it came in on the command. */
 export const RecordUnmatchedCharge = z.object({
   type: z.literal("RecordUnmatchedCharge"),
-  data: z.object({
-    telegramPaymentChargeId: ChargeId,
-    providerPaymentChargeId: z.string(),
-    invoicePayload: z.string(),
-    currency: z.string(),
-    totalAmount: StarsAmount,
-    telegramUserId: TelegramUserId.optional(),
-    now: Timestamp,
-  }),
+  data: UnmatchedChargeReceived.shape.data.omit({ receivedAt: true }).extend({ now: Timestamp }),
 });
 export const RecordUnmatchedChargeRefunded = z.object({
   type: z.literal("RecordUnmatchedChargeRefunded"),

@@ -7,6 +7,7 @@ import {
   type LedgerEvent,
   type RecordedEvent,
 } from "../src/index.js";
+import { propertyRuns, propertyTimeoutMs } from "../src/testing/index.js";
 
 /**
  * Stories for the no-double-credit properties: payments, their owners and packages, and waves of commands that
@@ -14,8 +15,11 @@ import {
  * included), and charge ids come from one pool shared by every payment and by payloads that name no payment.
  */
 
-/** Runs per property; `FC_NUM_RUNS` raises it for a longer hunt. */
-export const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+/** Runs per property by default: enough to hold a full `npm test` on a busy machine; `npm run test:deep` hunts longer. */
+export const defaultRuns = 100;
+export const numRuns = propertyRuns(defaultRuns);
+/** Each property's time limit, scaled with FC_NUM_RUNS. */
+export const timeoutMs = propertyTimeoutMs(defaultRuns);
 export const rate = 10;
 export const ttlMs = 30 * 60_000;
 const base = Date.parse("2026-11-26T10:00:00.000Z");

@@ -5,30 +5,22 @@ import { given } from "../src/testing/index.js";
 const now = "2026-11-26T10:00:00.000Z";
 const later = "2026-11-26T11:00:00.000Z";
 
-/** payer null: the update named no payer. */
+/** What the update carried; payer null: it named no payer. */
+const carried = (payer: number | null) => ({
+  telegramPaymentChargeId: "c9",
+  providerPaymentChargeId: "p9",
+  invoicePayload: "not-a-payment",
+  currency: "XTR",
+  totalAmount: 5,
+  ...(payer === null ? {} : { telegramUserId: payer }),
+});
 const charge = (payer: number | null = 9): UnmatchedChargeCommand => ({
   type: "RecordUnmatchedCharge",
-  data: {
-    telegramPaymentChargeId: "c9",
-    providerPaymentChargeId: "p9",
-    invoicePayload: "not-a-payment",
-    currency: "XTR",
-    totalAmount: 5,
-    ...(payer === null ? {} : { telegramUserId: payer }),
-    now,
-  },
+  data: { ...carried(payer), now },
 });
 const received = (payer: number | null = 9): UnmatchedChargeEvent => ({
   type: "UnmatchedChargeReceived",
-  data: {
-    telegramPaymentChargeId: "c9",
-    providerPaymentChargeId: "p9",
-    invoicePayload: "not-a-payment",
-    currency: "XTR",
-    totalAmount: 5,
-    ...(payer === null ? {} : { telegramUserId: payer }),
-    receivedAt: now,
-  },
+  data: { ...carried(payer), receivedAt: now },
 });
 const refundRecorded: UnmatchedChargeCommand = {
   type: "RecordUnmatchedChargeRefunded",

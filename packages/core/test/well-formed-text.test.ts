@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkStorable, isWellFormedText, wellFormedText, type NewEvent } from "../src/index.js";
+import { propertyRuns } from "../src/testing/index.js";
+
+/** fast-check's own default; FC_NUM_RUNS (npm run test:deep) raises it. */
+const numRuns = propertyRuns(100);
 
 /** Any UTF-16 code unit, so lone surrogates and NUL come up often. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit));
@@ -26,6 +30,7 @@ describe("well-formed text", () => {
         const survives = Buffer.from(text, "utf8").toString("utf8") === text;
         expect(isWellFormedText(text)).toBe(survives && !text.includes("\u0000"));
       }),
+      { numRuns },
     );
   });
 
@@ -86,6 +91,7 @@ describe("checkStorable: what every store checks before it writes", () => {
             inMetadata ? /^events\[0\]\.metadata\.nested\.list\[1\]/ : /^events\[0\]\.data\.list\[1\]/,
           );
       }),
+      { numRuns },
     );
   });
 });

@@ -1,6 +1,12 @@
 import type { EventStore, LedgerConfig, StarsLedger } from "@starledger/core";
 import type { ProjectionRunner, ReadModelName } from "@starledger/projections";
-import type { AdminRefund, BotApi, PaymentCreation, TelegramConfig, WebhookService } from "@starledger/telegram-adapter";
+import type {
+  AdminRefund,
+  BotApi,
+  PaymentCreation,
+  TelegramConfig,
+  WebhookService,
+} from "@starledger/telegram-adapter";
 import type { FastifyRequest } from "fastify";
 import type { AuthSettings, Caller } from "./auth.js";
 import type { HttpConfig } from "./config.js";

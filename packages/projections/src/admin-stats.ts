@@ -102,6 +102,103 @@ const bump = (buckets: Map<number, number>, key: number, by: number): void => {
   buckets.set(key, (buckets.get(key) ?? 0) + by);
 };
 
+/** Whether a time (ms) is in the range; NaN compares false, so a missing time is never in range. */
+type InRange = (ms: number) => boolean;
+
+const tallyCharge = (
+  tally: ChargeTally,
+  charge: { starsAmount: number; receivedAtMs: number; refunded: boolean; refundedAtMs: number },
+  inRange: InRange,
+): void => {
+  if (inRange(charge.receivedAtMs)) {
+    tally.received++;
+    tally.starsReceived += charge.starsAmount;
+    if (!charge.refunded) {
+      tally.pendingRefund++;
+      tally.starsPendingRefund += charge.starsAmount;
+    }
+  }
+  if (charge.refunded && inRange(charge.refundedAtMs)) {
+    tally.refunded++;
+    tally.starsRefunded += charge.starsAmount;
+  }
+};
+
+/** The payments' figures in the range, the cohort by createdAt and the money by paidAt and refundedAt. */
+const tallyPayments = (payments: readonly PaymentRecord[], inRange: InRange) => {
+  const tally = {
+    paymentsCreated: 0,
+    byStatus: Object.fromEntries(paymentStatuses.map((status) => [status, 0])) as Record<PaymentStatus, number>,
+    failedByReason: Object.fromEntries(FailureReasons.options.map((reason) => [reason, 0])) as Record<
+      FailureReason,
+      number
+    >,
+    purchases: 0,
+    refunds: 0,
+    starsPaid: 0,
+    starsRefunded: 0,
+    creditsPaid: 0,
+    creditsRefunded: 0,
+    perHour: new Map<number, number>(),
+    perDay: new Map<number, number>(),
+    paidPerDay: new Map<number, number>(),
+    refundedPerDay: new Map<number, number>(),
+    extraCharges: emptyTally(),
+  };
+  for (const payment of payments) {
+    if (inRange(payment.createdAtMs)) {
+      tally.paymentsCreated++;
+      tally.byStatus[payment.status]++;
+      if (payment.failureReason !== null && payment.status === "FAILED") tally.failedByReason[payment.failureReason]++;
+      bump(tally.perHour, Math.floor(payment.createdAtMs / hourMs), 1);
+      bump(tally.perDay, Math.floor(payment.createdAtMs / dayMs), 1);
+    }
+    if (inRange(payment.paidAtMs)) {
+      tally.purchases++;
+      tally.starsPaid += payment.paidStarsAmount;
+      tally.creditsPaid += payment.paidCredits;
+      bump(tally.paidPerDay, Math.floor(payment.paidAtMs / dayMs), payment.paidStarsAmount);
+    }
+    if (payment.status === "REFUNDED" && inRange(payment.refundedAtMs)) {
+      tally.refunds++;
+      tally.starsRefunded += payment.refundedStarsAmount;
+      tally.creditsRefunded += payment.refundedCredits;
+      bump(tally.refundedPerDay, Math.floor(payment.refundedAtMs / dayMs), payment.refundedStarsAmount);
+    }
+    for (const charge of payment.extraCharges) tallyCharge(tally.extraCharges, charge, inRange);
+  }
+  return tally;
+};
+
+const utcDay = (day: number): string => new Date(day * dayMs).toISOString().slice(0, 10);
+
+/** The hourly and daily series, oldest first, each cut to its newest buckets. */
+const seriesOf = (tally: ReturnType<typeof tallyPayments>) => {
+  const hours = newest(
+    sortedBuckets(tally.perHour).map(([hour, count]) => ({ hour: new Date(hour * hourMs).toISOString(), count })),
+    statsHourlyBucketsMax,
+  );
+  const days = newest(
+    sortedBuckets(tally.perDay).map(([day, count]) => ({ day: utcDay(day), count })),
+    statsDailyBucketsMax,
+  );
+  const revenueDays = [...new Set([...tally.paidPerDay.keys(), ...tally.refundedPerDay.keys()])].sort((a, b) => a - b);
+  const revenue = newest(
+    revenueDays.map((day): DayRevenue => {
+      const paid = tally.paidPerDay.get(day) ?? 0;
+      const refunded = tally.refundedPerDay.get(day) ?? 0;
+      return { day: utcDay(day), starsPaid: paid, starsRefunded: refunded, revenueStars: paid - refunded };
+    }),
+    statsDailyBucketsMax,
+  );
+  return {
+    createdPerHour: hours.series,
+    createdPerDay: days.series,
+    revenueByDay: revenue.series,
+    seriesTruncated: hours.truncated || days.truncated || revenue.truncated,
+  };
+};
+
 /** One pass over the rows: O(payments + charges), independent of the range's length. */
 export const computeAdminStats = (
   payments: readonly PaymentRecord[],
@@ -110,103 +207,22 @@ export const computeAdminStats = (
 ): AdminStats => {
   const fromMs = range.from?.getTime() ?? Number.NEGATIVE_INFINITY;
   const toMs = range.to?.getTime() ?? Number.POSITIVE_INFINITY;
-  // NaN compares false, so a missing time is never in range.
-  const inRange = (ms: number): boolean => ms >= fromMs && ms < toMs;
+  const inRange: InRange = (ms) => ms >= fromMs && ms < toMs;
 
-  const byStatus = Object.fromEntries(paymentStatuses.map((status) => [status, 0])) as Record<PaymentStatus, number>;
-  const failedByReason = Object.fromEntries(FailureReasons.options.map((reason) => [reason, 0])) as Record<
-    FailureReason,
-    number
-  >;
-  let paymentsCreated = 0;
-  let purchases = 0;
-  let refunds = 0;
-  let starsPaid = 0;
-  let starsRefunded = 0;
-  let creditsPaid = 0;
-  let creditsRefunded = 0;
-  const perHour = new Map<number, number>();
-  const perDay = new Map<number, number>();
-  const paidPerDay = new Map<number, number>();
-  const refundedPerDay = new Map<number, number>();
-  const extra = emptyTally();
+  const tally = tallyPayments(payments, inRange);
   const unmatched = emptyTally();
-
-  const tallyCharge = (
-    tally: ChargeTally,
-    charge: { starsAmount: number; receivedAtMs: number; refunded: boolean; refundedAtMs: number },
-  ): void => {
-    if (inRange(charge.receivedAtMs)) {
-      tally.received++;
-      tally.starsReceived += charge.starsAmount;
-      if (!charge.refunded) {
-        tally.pendingRefund++;
-        tally.starsPendingRefund += charge.starsAmount;
-      }
-    }
-    if (charge.refunded && inRange(charge.refundedAtMs)) {
-      tally.refunded++;
-      tally.starsRefunded += charge.starsAmount;
-    }
-  };
-
-  for (const payment of payments) {
-    if (inRange(payment.createdAtMs)) {
-      paymentsCreated++;
-      byStatus[payment.status]++;
-      if (payment.failureReason !== null && payment.status === "FAILED") failedByReason[payment.failureReason]++;
-      bump(perHour, Math.floor(payment.createdAtMs / hourMs), 1);
-      bump(perDay, Math.floor(payment.createdAtMs / dayMs), 1);
-    }
-    if (inRange(payment.paidAtMs)) {
-      purchases++;
-      starsPaid += payment.paidStarsAmount;
-      creditsPaid += payment.paidCredits;
-      bump(paidPerDay, Math.floor(payment.paidAtMs / dayMs), payment.paidStarsAmount);
-    }
-    if (payment.status === "REFUNDED" && inRange(payment.refundedAtMs)) {
-      refunds++;
-      starsRefunded += payment.refundedStarsAmount;
-      creditsRefunded += payment.refundedCredits;
-      bump(refundedPerDay, Math.floor(payment.refundedAtMs / dayMs), payment.refundedStarsAmount);
-    }
-    for (const charge of payment.extraCharges) tallyCharge(extra, charge);
-  }
-  for (const charge of unmatchedCharges) tallyCharge(unmatched, charge);
-
+  for (const charge of unmatchedCharges) tallyCharge(unmatched, charge, inRange);
+  const { byStatus, purchases, starsPaid, starsRefunded, creditsPaid, creditsRefunded, extraCharges } = tally;
   const everPaid = byStatus.PAID + byStatus.REFUNDED;
   const decided = everPaid + byStatus.FAILED;
-  const hours = newest(
-    sortedBuckets(perHour).map(([hour, count]) => ({ hour: new Date(hour * hourMs).toISOString(), count })),
-    statsHourlyBucketsMax,
-  );
-  const days = newest(
-    sortedBuckets(perDay).map(([day, count]) => ({ day: new Date(day * dayMs).toISOString().slice(0, 10), count })),
-    statsDailyBucketsMax,
-  );
-  const revenueDays = [...new Set([...paidPerDay.keys(), ...refundedPerDay.keys()])].sort((a, b) => a - b);
-  const revenue = newest(
-    revenueDays.map((day): DayRevenue => {
-      const paid = paidPerDay.get(day) ?? 0;
-      const refunded = refundedPerDay.get(day) ?? 0;
-      return {
-        day: new Date(day * dayMs).toISOString().slice(0, 10),
-        starsPaid: paid,
-        starsRefunded: refunded,
-        revenueStars: paid - refunded,
-      };
-    }),
-    statsDailyBucketsMax,
-  );
-
   return {
     range: { from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null },
-    paymentsCreated,
+    paymentsCreated: tally.paymentsCreated,
     byStatus,
-    failedByReason,
+    failedByReason: tally.failedByReason,
     successRate: decided === 0 ? null : everPaid / decided,
     purchases,
-    refunds,
+    refunds: tally.refunds,
     starsPaid,
     starsRefunded,
     revenueStars: starsPaid - starsRefunded,
@@ -214,12 +230,9 @@ export const computeAdminStats = (
     creditsRefunded,
     creditsIssued: creditsPaid - creditsRefunded,
     averageCreditsPerPurchase: purchases === 0 ? null : creditsPaid / purchases,
-    createdPerHour: hours.series,
-    createdPerDay: days.series,
-    revenueByDay: revenue.series,
-    seriesTruncated: hours.truncated || days.truncated || revenue.truncated,
-    extraCharges: extra,
+    ...seriesOf(tally),
+    extraCharges,
     unmatchedCharges: unmatched,
-    starsPendingRefund: extra.starsPendingRefund + unmatched.starsPendingRefund,
+    starsPendingRefund: extraCharges.starsPendingRefund + unmatched.starsPendingRefund,
   };
 };

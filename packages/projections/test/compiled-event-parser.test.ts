@@ -5,6 +5,7 @@ import {
   type LedgerEvent,
   type LedgerEventType,
 } from "@starledger/core";
+import { propertyRuns, propertyTimeoutMs } from "@starledger/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { acceptInPlace } from "../src/compiled-event-parser.js";
@@ -73,6 +74,8 @@ const rarely = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary });
 const copy = (data: object): Record<string, unknown> => ({ ...data });
 
+/** Edited events per run of the agreement property; FC_NUM_RUNS (npm run test:deep) raises it. */
+const defaultRuns = 1_000;
 describe("ledgerEventDataJsonSchemas", () => {
   it("gives every ledger type a closed object schema, so the compiled validators accept no key zod would strip", () => {
     const schemas = ledgerEventDataJsonSchemas();
@@ -125,105 +128,115 @@ describe("acceptInPlace, then parseLedgerEvent", () => {
     }
   });
 
-  it("agrees with parseLedgerEvent on any edit of a valid event, and whatever it accepts in place, zod accepts unchanged", () => {
-    const keys = [...new Set(samples.flatMap((event) => Object.keys(event.data))), "note", "__proto__", "constructor"];
-    const validValues = samples.flatMap((event) => Object.values(event.data));
-    const value = fc.oneof(
-      // Another sample's value, often valid for the key it lands on.
-      { weight: 4, arbitrary: fc.constantFrom(...validValues) },
-      fc.anything(),
-      fc.string({ unit: "binary", maxLength: 40 }),
-      // Around the 256 code point limit of a charge id, as UTF-16 pairs and single units.
-      fc.array(fc.constantFrom("😀", "a"), { minLength: 250, maxLength: 260 }).map((units) => units.join("")),
-      fc.string({ minLength: 250, maxLength: 260 }),
-      fc.integer(),
-      fc.double(),
-      fc.constantFrom(
-        0,
-        -0,
-        1,
-        -1,
-        0.5,
-        Number.MAX_SAFE_INTEGER,
-        Number.MAX_SAFE_INTEGER + 1,
-        2 ** 53 + 2,
-        1e21,
-        Number.NaN,
-        Infinity,
-        -Infinity,
-      ),
-      fc.constantFrom(
-        "2024-02-29T00:00:00Z",
-        "2025-02-29T00:00:00Z",
-        "2025-01-01T00:00:00+05:30",
-        "2025-01-01T00:00:00",
-        "2025-01-01 00:00:00Z",
-        "2025-01-01T24:00:00Z",
-        "2025-01-01T00:00:00.123456789Z",
-        "2025-01-01t00:00:00z",
-        "00000000-0000-0000-0000-000000000000",
-        "ffffffff-ffff-ffff-ffff-ffffffffffff",
-        "00000000-0000-4000-8000-00000000000g",
-        "00000000-0000-9000-8000-000000000001",
-        "",
-        "admin",
-        "telegram",
-        "expired",
-        "invoice_already_paid",
-        "XTR",
-      ),
-      fc.uuid(),
-      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
-    );
-    const edit = fc.oneof(
-      fc.record({ set: fc.constantFrom(...keys), value }),
-      fc.record({ remove: fc.constantFrom(...keys) }),
-    );
-    const story = fc.record({
-      sample: fc.constantFrom(...samples),
-      otherType: rarely(fc.constantFrom(...ledgerTypes)),
-      edits: fc.oneof(fc.constant([]), fc.array(edit, { minLength: 1, maxLength: 3 })),
-      wholeValue: rarely(value),
-      throughJson: fc.boolean(),
-    });
+  it(
+    "agrees with parseLedgerEvent on any edit of a valid event, and whatever it accepts in place, zod accepts unchanged",
+    () => {
+      const numRuns = propertyRuns(defaultRuns);
+      const keys = [
+        ...new Set(samples.flatMap((event) => Object.keys(event.data))),
+        "note",
+        "__proto__",
+        "constructor",
+      ];
+      const validValues = samples.flatMap((event) => Object.values(event.data));
+      const value = fc.oneof(
+        // Another sample's value, often valid for the key it lands on.
+        { weight: 4, arbitrary: fc.constantFrom(...validValues) },
+        fc.anything(),
+        fc.string({ unit: "binary", maxLength: 40 }),
+        // Around the 256 code point limit of a charge id, as UTF-16 pairs and single units.
+        fc.array(fc.constantFrom("😀", "a"), { minLength: 250, maxLength: 260 }).map((units) => units.join("")),
+        fc.string({ minLength: 250, maxLength: 260 }),
+        fc.integer(),
+        fc.double(),
+        fc.constantFrom(
+          0,
+          -0,
+          1,
+          -1,
+          0.5,
+          Number.MAX_SAFE_INTEGER,
+          Number.MAX_SAFE_INTEGER + 1,
+          2 ** 53 + 2,
+          1e21,
+          Number.NaN,
+          Infinity,
+          -Infinity,
+        ),
+        fc.constantFrom(
+          "2024-02-29T00:00:00Z",
+          "2025-02-29T00:00:00Z",
+          "2025-01-01T00:00:00+05:30",
+          "2025-01-01T00:00:00",
+          "2025-01-01 00:00:00Z",
+          "2025-01-01T24:00:00Z",
+          "2025-01-01T00:00:00.123456789Z",
+          "2025-01-01t00:00:00z",
+          "00000000-0000-0000-0000-000000000000",
+          "ffffffff-ffff-ffff-ffff-ffffffffffff",
+          "00000000-0000-4000-8000-00000000000g",
+          "00000000-0000-9000-8000-000000000001",
+          "",
+          "admin",
+          "telegram",
+          "expired",
+          "invoice_already_paid",
+          "XTR",
+        ),
+        fc.uuid(),
+        fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+      );
+      const edit = fc.oneof(
+        fc.record({ set: fc.constantFrom(...keys), value }),
+        fc.record({ remove: fc.constantFrom(...keys) }),
+      );
+      const story = fc.record({
+        sample: fc.constantFrom(...samples),
+        otherType: rarely(fc.constantFrom(...ledgerTypes)),
+        edits: fc.oneof(fc.constant([]), fc.array(edit, { minLength: 1, maxLength: 3 })),
+        wholeValue: rarely(value),
+        throughJson: fc.boolean(),
+      });
 
-    const seen = { inPlace: 0, zodOnly: 0, rejected: 0 };
-    fc.assert(
-      fc.property(story, ({ sample, otherType, edits, wholeValue, throughJson }) => {
-        const type = otherType ?? sample.type;
-        let data: unknown = copy(sample.data);
-        for (const change of edits) {
-          const target = data as Record<string, unknown>;
-          if ("set" in change)
-            Object.defineProperty(target, change.set, {
-              value: change.value,
-              enumerable: true,
-              writable: true,
-              configurable: true,
-            });
-          else Reflect.deleteProperty(target, change.remove);
-        }
-        if (wholeValue !== null) data = wholeValue;
-        // As a store hands it over: JSON-parsed (no undefined, NaN or -0 left), or as written, for the in-memory store.
-        if (throughJson) {
-          // undefined at the top stringifies to undefined, not to text.
-          const text = JSON.stringify(data) as string | undefined;
-          data = text === undefined ? null : (JSON.parse(text) as unknown);
-        }
+      const seen = { inPlace: 0, zodOnly: 0, rejected: 0 };
+      fc.assert(
+        fc.property(story, ({ sample, otherType, edits, wholeValue, throughJson }) => {
+          const type = otherType ?? sample.type;
+          let data: unknown = copy(sample.data);
+          for (const change of edits) {
+            const target = data as Record<string, unknown>;
+            if ("set" in change)
+              Object.defineProperty(target, change.set, {
+                value: change.value,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            else Reflect.deleteProperty(target, change.remove);
+          }
+          if (wholeValue !== null) data = wholeValue;
+          // As a store hands it over: JSON-parsed (no undefined, NaN or -0 left), or as written, for the in-memory store.
+          if (throughJson) {
+            // undefined at the top stringifies to undefined, not to text.
+            const text = JSON.stringify(data) as string | undefined;
+            data = text === undefined ? null : (JSON.parse(text) as unknown);
+          }
 
-        const fast = parseLedgerEventFast(type, data, 1);
-        // Same verdict, same error wording; and when the fast path kept the data in place, zod's own output
-        // holds the very same facts: nothing zod would strip or reject was let through.
-        expect(fast).toEqual(parseLedgerEvent(type, data, 1));
-        if (fast.ok && fast.event.data === data) seen.inPlace++;
-        else if (fast.ok) seen.zodOnly++;
-        else seen.rejected++;
-      }),
-      { numRuns: 3_000 },
-    );
-    // Not vacuous: the fast path decided often, and both fallbacks were exercised.
-    expect(seen.inPlace).toBeGreaterThan(500);
-    expect(seen.zodOnly).toBeGreaterThan(100);
-    expect(seen.rejected).toBeGreaterThan(300);
-  });
+          const fast = parseLedgerEventFast(type, data, 1);
+          // Same verdict, same error wording; and when the fast path kept the data in place, zod's own output
+          // holds the very same facts: nothing zod would strip or reject was let through.
+          expect(fast).toEqual(parseLedgerEvent(type, data, 1));
+          if (fast.ok && fast.event.data === data) seen.inPlace++;
+          else if (fast.ok) seen.zodOnly++;
+          else seen.rejected++;
+        }),
+        { numRuns },
+      );
+      // Not vacuous: the fast path decided often, and both fallbacks were exercised (about 1/6, 1/30, 1/10 of runs).
+      expect(seen.inPlace).toBeGreaterThan(numRuns / 6);
+      expect(seen.zodOnly).toBeGreaterThan(numRuns / 30);
+      expect(seen.rejected).toBeGreaterThan(numRuns / 10);
+    },
+    propertyTimeoutMs(defaultRuns),
+  );
 });

@@ -100,6 +100,112 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
 export const chargeIdOf = (p: number, c: number): string => `charge-${p}-${c}`;
 export const unmatchedChargeIdOf = (c: number): string => `stray-${c}`;
 
+/** What the steps share while they run: the payments created so far and the story's clock. */
+type StepRun = {
+  readonly ledger: StarsLedger;
+  readonly paymentIds: string[];
+  readonly nowMs: () => number;
+  readonly date: () => Date;
+  /** The p-th payment created (modulo their number), with its index; undefined before the first. */
+  readonly pick: (p: number) => { paymentId: string; p: number } | undefined;
+};
+
+type StepOf<K extends Step["kind"]> = Extract<Step, { kind: K }>;
+
+const pay = async (run: StepRun, s: StepOf<"pay">): Promise<void> => {
+  const target = run.pick(s.p);
+  if (target === undefined) return;
+  const payment = await run.ledger.getPayment(target.paymentId);
+  if (payment.isErr()) return;
+  await run.ledger.recordSuccessfulPayment({
+    invoicePayload: target.paymentId,
+    telegramPaymentChargeId: chargeIdOf(target.p, s.charge),
+    providerPaymentChargeId: "",
+    currency: s.currency,
+    totalAmount: payment.value.starsAmount + (s.wrongAmount ? 5 : 0),
+    ...(s.withPayer ? { telegramUserId: payment.value.userId } : {}),
+    now: run.date(),
+  });
+};
+
+/** Another payment's charge, sent for this payment or with a payload that names none. */
+const payForeign = async (run: StepRun, s: StepOf<"payForeign">): Promise<void> => {
+  const target = run.pick(s.p);
+  const owner = run.pick(s.from);
+  if (target === undefined || owner === undefined) return;
+  const payment = await run.ledger.getPayment(target.paymentId);
+  if (payment.isErr()) return;
+  await run.ledger.recordSuccessfulPayment({
+    invoicePayload: s.unmatched ? "not-a-payment" : target.paymentId,
+    telegramPaymentChargeId: chargeIdOf(owner.p, s.charge),
+    providerPaymentChargeId: "",
+    currency: "XTR",
+    totalAmount: payment.value.starsAmount,
+    telegramUserId: payment.value.userId,
+    now: run.date(),
+  });
+};
+
+const preCheckout = async (run: StepRun, s: StepOf<"preCheckout">): Promise<void> => {
+  const target = run.pick(s.p);
+  if (target === undefined) return;
+  const payment = await run.ledger.getPayment(target.paymentId);
+  if (payment.isErr()) return;
+  await run.ledger.answerPreCheckout({
+    invoicePayload: target.paymentId,
+    queryId: `query-${run.nowMs()}`,
+    telegramUserId: s.otherUser ? 999 : payment.value.userId,
+    currency: "XTR",
+    totalAmount: payment.value.starsAmount + (s.wrongAmount ? 1 : 0),
+    now: run.date(),
+  });
+};
+
+/** The Telegram updates that carry a charge or its refund; false for any other step. */
+const runTelegramStep = async (run: StepRun, s: Step): Promise<boolean> => {
+  const { ledger, date, pick } = run;
+  switch (s.kind) {
+    case "preCheckout":
+      await preCheckout(run, s);
+      return true;
+    case "pay":
+      await pay(run, s);
+      return true;
+    case "payForeign":
+      await payForeign(run, s);
+      return true;
+    case "payUnmatched":
+      await ledger.recordSuccessfulPayment({
+        invoicePayload: s.payload === "garbage" ? "not-a-payment" : paymentIdOf(10_000 + s.charge),
+        telegramPaymentChargeId: unmatchedChargeIdOf(s.charge),
+        providerPaymentChargeId: "",
+        currency: "XTR",
+        totalAmount: 25,
+        telegramUserId: 555,
+        now: date(),
+      });
+      return true;
+    case "telegramRefund": {
+      const target = pick(s.p);
+      if (target !== undefined) {
+        const charge = chargeIdOf(target.p, s.charge);
+        const refund = { invoicePayload: target.paymentId, telegramPaymentChargeId: charge, now: date() };
+        await ledger.recordRefundedPayment(refund);
+      }
+      return true;
+    }
+    case "telegramRefundUnmatched":
+      await ledger.recordRefundedPayment({
+        invoicePayload: "not-a-payment",
+        telegramPaymentChargeId: unmatchedChargeIdOf(s.charge),
+        now: date(),
+      });
+      return true;
+    default:
+      return false;
+  }
+};
+
 /** Runs the steps through the ledger's use cases; errors are outcomes the ledger refused, and write nothing. */
 export const runSteps = async (
   ledger: StarsLedger,
@@ -115,7 +221,9 @@ export const runSteps = async (
     const paymentId = paymentIds[at];
     return paymentId === undefined ? undefined : { paymentId, p: at };
   };
+  const run: StepRun = { ledger, paymentIds, nowMs: () => now, date, pick };
   for (const s of steps) {
+    if (await runTelegramStep(run, s)) continue;
     switch (s.kind) {
       case "create": {
         const paymentId = paymentIdOf(paymentIds.length + 1);
@@ -140,83 +248,6 @@ export const runSteps = async (
           await ledger.recordInvoiceCreationFailed(target.paymentId, "Bad Request: bot was blocked", date());
         break;
       }
-      case "preCheckout": {
-        const target = pick(s.p);
-        if (target === undefined) break;
-        const payment = await ledger.getPayment(target.paymentId);
-        if (payment.isErr()) break;
-        await ledger.answerPreCheckout({
-          invoicePayload: target.paymentId,
-          queryId: `query-${now}`,
-          telegramUserId: s.otherUser ? 999 : payment.value.userId,
-          currency: "XTR",
-          totalAmount: payment.value.starsAmount + (s.wrongAmount ? 1 : 0),
-          now: date(),
-        });
-        break;
-      }
-      case "pay": {
-        const target = pick(s.p);
-        if (target === undefined) break;
-        const payment = await ledger.getPayment(target.paymentId);
-        if (payment.isErr()) break;
-        await ledger.recordSuccessfulPayment({
-          invoicePayload: target.paymentId,
-          telegramPaymentChargeId: chargeIdOf(target.p, s.charge),
-          providerPaymentChargeId: "",
-          currency: s.currency,
-          totalAmount: payment.value.starsAmount + (s.wrongAmount ? 5 : 0),
-          ...(s.withPayer ? { telegramUserId: payment.value.userId } : {}),
-          now: date(),
-        });
-        break;
-      }
-      case "payForeign": {
-        const target = pick(s.p);
-        const owner = pick(s.from);
-        if (target === undefined || owner === undefined) break;
-        const payment = await ledger.getPayment(target.paymentId);
-        if (payment.isErr()) break;
-        await ledger.recordSuccessfulPayment({
-          invoicePayload: s.unmatched ? "not-a-payment" : target.paymentId,
-          telegramPaymentChargeId: chargeIdOf(owner.p, s.charge),
-          providerPaymentChargeId: "",
-          currency: "XTR",
-          totalAmount: payment.value.starsAmount,
-          telegramUserId: payment.value.userId,
-          now: date(),
-        });
-        break;
-      }
-      case "payUnmatched":
-        await ledger.recordSuccessfulPayment({
-          invoicePayload: s.payload === "garbage" ? "not-a-payment" : paymentIdOf(10_000 + s.charge),
-          telegramPaymentChargeId: unmatchedChargeIdOf(s.charge),
-          providerPaymentChargeId: "",
-          currency: "XTR",
-          totalAmount: 25,
-          telegramUserId: 555,
-          now: date(),
-        });
-        break;
-      case "telegramRefund": {
-        const target = pick(s.p);
-        if (target !== undefined) {
-          await ledger.recordRefundedPayment({
-            invoicePayload: target.paymentId,
-            telegramPaymentChargeId: chargeIdOf(target.p, s.charge),
-            now: date(),
-          });
-        }
-        break;
-      }
-      case "telegramRefundUnmatched":
-        await ledger.recordRefundedPayment({
-          invoicePayload: "not-a-payment",
-          telegramPaymentChargeId: unmatchedChargeIdOf(s.charge),
-          now: date(),
-        });
-        break;
       case "adminRefund": {
         const target = pick(s.p);
         if (target !== undefined) {

@@ -26,6 +26,7 @@ import {
   type StreamRead,
   type SubscribeOptions,
   type Subscription,
+  OpenSubscriptions,
 } from "@starledger/core";
 import { err, ok, type Result } from "neverthrow";
 import { planAppend } from "./append-plan.js";
@@ -108,7 +109,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly tuning: Required<Omit<EventStoreDbTuning, "onTransientError">> & {
     readonly onTransientError: ((error: unknown) => void) | undefined;
   };
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private closed = false;
 
   constructor(client: EventStoreDbClientPort, tuning: EventStoreDbTuning = {}) {
@@ -265,13 +266,7 @@ export class EventStoreDbEventStore implements EventStore {
       maxRetryDelayMs: this.tuning.maxRetryDelayMs,
       onTransientError: this.tuning.onTransientError,
     });
-    this.subscriptions.add(subscription);
-    return {
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   /** The last ledger event's position in $all: read backwards, skipping system and foreign records. */
@@ -302,8 +297,7 @@ export class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     await this.client.dispose();
   }
 }

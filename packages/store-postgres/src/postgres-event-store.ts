@@ -20,6 +20,7 @@ import {
   type StreamRead,
   type SubscribeOptions,
   type Subscription,
+  OpenSubscriptions,
 } from "@starledger/core";
 import { AppendBatcher, type AppendRequest, type PendingAppend } from "./append-batcher.js";
 import { AppendListener } from "./append-listener.js";
@@ -53,7 +54,7 @@ export class PostgresEventStore implements EventStore {
   readonly schema: string;
   private readonly notifier = new AppendNotifier();
   private readonly listener: AppendListener;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private readonly onBackgroundError: (error: unknown) => void;
   private readonly sql: {
     readonly append: string;
@@ -191,15 +192,9 @@ export class PostgresEventStore implements EventStore {
         onTransientError: this.onBackgroundError,
       },
     );
-    const subscription: Subscription = {
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await running.close();
-        wake.dispose();
-      },
-    };
-    this.subscriptions.add(subscription);
-    return subscription;
+    return this.subscriptions.track(running, () => {
+      wake.dispose();
+    });
   }
 
   async headPosition(): Promise<Result<bigint, StoreError>> {
@@ -217,7 +212,7 @@ export class PostgresEventStore implements EventStore {
   /** Stops the subscriptions and the LISTEN connection, then ends the pool. Safe to call more than once. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([...this.subscriptions].map((s) => s.close()));
+      await this.subscriptions.closeAll();
       await this.listener.stop();
       await this.pool.end().catch(this.onBackgroundError);
     })();

@@ -20,6 +20,7 @@ import {
   type StreamRead,
   type SubscribeOptions,
   type Subscription,
+  OpenSubscriptions,
 } from "@starledger/core";
 import {
   AppendRefusedByDatabase,
@@ -101,7 +102,7 @@ export class SqliteEventStore implements EventStore {
   private readonly readStreamRows: Database.Statement<[string]>;
   private readonly readPageRows: Database.Statement<[bigint, number]>;
   private readonly notifier = new AppendNotifier();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private readonly queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
@@ -232,15 +233,9 @@ export class SqliteEventStore implements EventStore {
       handler,
       { pollIntervalMs: this.settings.pollIntervalMs, batchSize: this.settings.readPageSizeEvents },
     );
-    const subscription: Subscription = {
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await running.close();
-        listener.dispose();
-      },
-    };
-    this.subscriptions.add(subscription);
-    return subscription;
+    return this.subscriptions.track(running, () => {
+      listener.dispose();
+    });
   }
 
   headPosition(): Promise<Result<bigint, StoreError>> {
@@ -260,7 +255,7 @@ export class SqliteEventStore implements EventStore {
 
   private async shutdown(): Promise<void> {
     while (this.queue.length > 0) this.commit(this.queue.splice(0, this.settings.maxAppendsPerTransaction));
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.subscriptions.closeAll();
     this.db.close();
   }
 

@@ -6,7 +6,7 @@ import {
   type LedgerSettings,
   type PreCheckoutRefusal,
 } from "@starledger/core";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   createMockBotApi,
   createWebhookService,
@@ -141,32 +141,24 @@ describe("pre_checkout_query", () => {
     const { deliver, createPayment, store, logger } = setup({ settings: { preCheckoutBudgetMs: 50 } });
     const paymentId = await createPayment();
     vi.useFakeTimers();
-    try {
-      store.readDelayMs = 400;
-      let reply: WebhookReply | undefined;
-      const delivered = deliver(preCheckoutUpdate(paymentId)).then((result) => {
-        reply = result._unsafeUnwrap();
-      });
-
-      await vi.advanceTimersByTimeAsync(49);
-      expect(reply).toBeUndefined();
-      // The budget ends at 50 ms of fake time, while the store's read still has 350 ms to go: the reply does not wait.
-      await vi.advanceTimersByTimeAsync(1);
-      expect(reply).toBeDefined();
-      expect(vi.getTimerCount()).toBe(1);
-
-      expect(replyBody(reply ?? { kind: "ack" })).toMatchObject({
-        ok: false,
-        error_message: preCheckoutUnavailableMessage,
-      });
-      expect(logger.find("Pre-checkout refused: not decided within the budget")?.fields).toMatchObject({
-        budgetMs: 50,
-      });
-      await vi.runAllTimersAsync();
-      await delivered;
-    } finally {
+    onTestFinished(() => {
       vi.useRealTimers();
-    }
+    });
+    store.readDelayMs = 400;
+    let reply: WebhookReply | undefined;
+    const delivered = deliver(preCheckoutUpdate(paymentId)).then((result) => (reply = result._unsafeUnwrap()));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(reply).toBeUndefined();
+    // At 50 ms of fake time the budget ends while the store's read has 350 ms to go: the reply does not wait for it.
+    await vi.advanceTimersByTimeAsync(1);
+    expect(vi.getTimerCount()).toBe(1);
+    expect(reply?.kind === "reply" ? reply.body : reply).toMatchObject({
+      ok: false,
+      error_message: preCheckoutUnavailableMessage,
+    });
+    expect(logger.find("Pre-checkout refused: not decided within the budget")?.fields).toMatchObject({ budgetMs: 50 });
+    await vi.runAllTimersAsync();
+    await delivered;
   });
 
   it("with PRE_CHECKOUT_ANSWER=api, calls answerPreCheckoutQuery and acknowledges", async () => {

@@ -7,3 +7,4 @@ export {
 export { given } from "./given-when-then.js";
 export { FaultyEventStore, allEvents, eventsOfType } from "./faulty-event-store.js";
 export { collect, waitUntil } from "./wait.js";
+export { propertyRuns, propertyRunsVariable, propertyTimeoutDefaultMs, propertyTimeoutMs } from "./property-runs.js";
