@@ -6,6 +6,9 @@ import { withAdminClient } from "../src/testing/index.js";
 import { openTestStore, skipReason, type OpenedStore } from "./store-fixture.js";
 import { waitUntil } from "@starledger/core/testing";
 
+/** How long a wait on LISTEN may take: a bound for a loaded 2-core machine, not a measure of speed. */
+const listenWaitMs = 20_000;
+
 /** Nothing listens on port 1: connections are refused at once. */
 const closedPortUrl = "postgres://postgres@127.0.0.1:1/test";
 const shortConnectionTimeoutMs = 500;
@@ -171,16 +174,16 @@ suite(
       opened.push(reader);
       const received: RecordedEvent[] = [];
       subscriptions.push(reader.store.subscribe({}, (e) => void received.push(e)));
-      await waitUntil(() => listening(applicationName), 5_000, "the LISTEN connection");
+      await waitUntil(() => listening(applicationName), listenWaitMs, "the LISTEN connection");
       (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
-      await waitUntil(() => received.length === 1, 5_000, "the first event");
+      await waitUntil(() => received.length === 1, listenWaitMs, "the first event");
 
       expect(await terminateBackends(applicationName)).toBeGreaterThanOrEqual(1);
-      await waitUntil(async () => !(await listening(applicationName)), 5_000, "the LISTEN connection to go");
-      await waitUntil(() => listening(applicationName), 10_000, "the LISTEN connection to come back");
+      await waitUntil(async () => !(await listening(applicationName)), listenWaitMs, "the LISTEN connection to go");
+      await waitUntil(() => listening(applicationName), listenWaitMs, "the LISTEN connection to come back");
 
       (await writer.store.appendToStream(`payment-${randomUUID()}`, [newEvent()], "no_stream"))._unsafeUnwrap();
-      await waitUntil(() => received.length === 2, 5_000, "the event announced after the reconnect");
-    });
+      await waitUntil(() => received.length === 2, listenWaitMs, "the event announced after the reconnect");
+    }, 90_000);
   },
 );
