@@ -32,7 +32,8 @@ const intercepting = (
   inner: EventStore,
   append?: (...args: Parameters<EventStore["appendToStream"]>) => Promise<Result<AppendResult, StoreError>> | undefined,
 ): EventStore => ({
-  readStream: (s) => inner.readStream(s),
+  readStream: (s, o) => inner.readStream(s, o),
+  readEventById: (id) => inner.readEventById(id),
   appendToStream: (...args) => append?.(...args) ?? inner.appendToStream(...args),
   readAll: (o) => inner.readAll(o),
   subscribe: (o, h) => inner.subscribe(o, h),

@@ -230,8 +230,11 @@ export const adminStory: fc.Arbitrary<Story> = fc
 
 /** Every read and append resolves when fast-check's scheduler says, so racing commands interleave in every order it tries. */
 export const scheduled = (inner: EventStore, s: fc.Scheduler): EventStore => ({
-  readStream: s.scheduleFunction(function readStream(stream: string) {
-    return inner.readStream(stream);
+  readStream: s.scheduleFunction(function readStream(...args: Parameters<EventStore["readStream"]>) {
+    return inner.readStream(...args);
+  }),
+  readEventById: s.scheduleFunction(function readEventById(id: string) {
+    return inner.readEventById(id);
   }),
   appendToStream: s.scheduleFunction(function appendToStream(...args: Parameters<EventStore["appendToStream"]>) {
     return inner.appendToStream(...args);

@@ -9,6 +9,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StoreError,
   type StreamRead,
@@ -36,10 +37,16 @@ export class FaultyEventStore implements EventStore {
 
   constructor(readonly inner: EventStore) {}
 
-  async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<Result<StreamRead, StoreError>> {
     if (this.readDelayMs > 0) await sleep(this.readDelayMs);
     if (this.down || this.readsDown) return err(storeUnavailable("reads are down (test)"));
-    return this.inner.readStream(stream);
+    return this.inner.readStream(stream, options);
+  }
+
+  async readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    if (this.readDelayMs > 0) await sleep(this.readDelayMs);
+    if (this.down || this.readsDown) return err(storeUnavailable("reads are down (test)"));
+    return this.inner.readEventById(id);
   }
 
   appendToStream(
