@@ -284,7 +284,7 @@ export class StarsLedger {
     );
     if (decided.isErr()) return err(decided.error);
     if (decided.value.length > 0) return ok({ kind: "refundable", payment });
-    return ok({ kind: "alreadyRefunded", payment, position: loaded.value.events.at(-1)?.position });
+    return ok({ kind: "alreadyRefunded", payment, position: loaded.value.lastPosition });
   }
 
   recordExtraChargeRefunded(

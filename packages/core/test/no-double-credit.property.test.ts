@@ -12,7 +12,8 @@ import {
   paymentIds,
   play,
   rate,
-  runOp,
+  racingLedgers,
+  runWave,
   scheduled,
   starsOf,
   story,
@@ -306,9 +307,9 @@ const reached = async (stories: fc.Arbitrary<Story>, runs: number): Promise<Map<
         }),
       });
       const store = new InMemoryEventStore();
-      const ledger = new StarsLedger(counting(store), ledgerSettings, { retryPause: () => Promise.resolve() });
+      const ledgers = racingLedgers(counting(store));
       for (const wave of st.waves) {
-        for (const o of await s.waitFor(Promise.all(wave.map((op) => runOp(ledger, st, op))))) {
+        for (const o of await s.waitFor(runWave(ledgers, st, wave))) {
           if (o.kind === "conflict") bump(`${o.op.kind} conflict`);
           if (o.replayed === true) bump("adjust replayed");
           if (o.errorType === "IdempotencyConflict") bump(`${o.op.kind} key conflict`);
