@@ -140,7 +140,9 @@ describe("pre_checkout_query", () => {
   it("refuses with the temporary message when the decision takes longer than the budget", async () => {
     const { deliver, createPayment, store, logger } = setup({ settings: { preCheckoutBudgetMs: 50 } });
     const paymentId = await createPayment();
+    // A slow store: the payment's state is cached, so the decision waits on its append, not on a read.
     store.readDelayMs = 400;
+    store.appendDelayMs = 400;
     const startedMs = Date.now();
     const reply = (await deliver(preCheckoutUpdate(paymentId)))._unsafeUnwrap();
     expect(Date.now() - startedMs).toBeLessThan(300);

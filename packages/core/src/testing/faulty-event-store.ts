@@ -31,6 +31,8 @@ export class FaultyEventStore implements EventStore {
   /** The database refuses every append's data, as PostgreSQL does a NUL (SQLSTATE 22021): a final error. */
   appendsRefused = false;
   readDelayMs = 0;
+  /** Every append waits this long before it reaches the store: a slow disk or database. */
+  appendDelayMs = 0;
   /** Subscribers receive each event this much later: read models that lag behind the store. */
   subscriptionDelayMs = 0;
   appendAttempts = 0;
@@ -49,16 +51,15 @@ export class FaultyEventStore implements EventStore {
     return this.inner.readEventById(id);
   }
 
-  appendToStream(
+  async appendToStream(
     stream: string,
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<Result<AppendResult, StoreError>> {
     this.appendAttempts++;
-    if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("appends are down (test)")));
-    if (this.appendsRefused) {
-      return Promise.resolve(err(invalidEventData(stream, `append to ${stream} refused by the database (test)`)));
-    }
+    if (this.appendDelayMs > 0) await sleep(this.appendDelayMs);
+    if (this.down || this.appendsDown) return err(storeUnavailable("appends are down (test)"));
+    if (this.appendsRefused) return err(invalidEventData(stream, `append to ${stream} refused by the database (test)`));
     return this.inner.appendToStream(stream, events, expectedRevision);
   }
 
