@@ -9,6 +9,7 @@ import {
   maxAppendRetries,
   paymentDecider,
   paymentStream,
+  unmatchedChargeStream,
   type AppendResult,
   type EventStore,
   type StoreError,
@@ -211,6 +212,27 @@ describe("the ledger's routing rules", () => {
       expect(events.map((e) => e.type)).toEqual(["UnmatchedChargeReceived"]);
     }
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toEqual([]);
+  });
+
+  it("a charge found with no payment, whose payment takes it meanwhile, is answered a duplicate, not a conflict", async () => {
+    const store = new InMemoryEventStore();
+    const other = new StarsLedger(store, settings);
+    let raced = false;
+    // Between finding the payment missing and recording the charge as unmatched, another instance creates the
+    // payment and credits this very charge on it.
+    const racing = intercepting(store, (stream, events, expected) => {
+      if (raced || !stream.startsWith("unmatched-charge-")) return undefined;
+      raced = true;
+      return (async () => {
+        (await other.createPayment({ paymentId, userId: 7, starsAmount: 10, now }))._unsafeUnwrap();
+        expect((await other.recordSuccessfulPayment(charge("c1")))._unsafeUnwrap().kind).toBe("paid");
+        return store.appendToStream(stream, events, expected);
+      })();
+    });
+    const outcome = (await new StarsLedger(racing, settings).recordSuccessfulPayment(charge("c1")))._unsafeUnwrap();
+    expect(raced).toBe(true);
+    expect(outcome).toMatchObject({ kind: "duplicate", payment: { status: "PAID", paidChargeId: "c1" } });
+    expect((await store.readStream(unmatchedChargeStream("c1")))._unsafeUnwrap().events).toEqual([]);
   });
 
   it("Telegram's refund of an unmatched charge is recorded on its stream", async () => {
