@@ -67,9 +67,15 @@ export type InvalidEventData = {
 };
 export type StoreError = ConcurrencyError | StoreUnavailable | DuplicateEventId | InvalidEventData;
 
+export type ReadStreamOptions = {
+  /** Inclusive lower bound: only events with revision >= fromRevision. Default 0n (the whole stream). */
+  readonly fromRevision?: bigint;
+};
+
 export type StreamRead = {
+  /** The stream's events from `fromRevision` on, in revision order. */
   readonly events: readonly RecordedEvent[];
-  /** Revision of the last event, or "no_stream" when the stream is empty. */
+  /** Revision of the stream's last event, even when fromRevision leaves no events; "no_stream" when it is empty. */
   readonly revision: bigint | "no_stream";
 };
 
@@ -115,11 +121,18 @@ export type Subscription = {
  * - readAll yields events in global order and never skips one, even when writers commit out of order.
  * - subscribe catches up from `after`, then follows live appends; every event once, in order;
  *   the handler is awaited before the next event is delivered.
+ * - readStream from a revision reads only the events at or after it, and still tells the stream's last revision.
+ * - readEventById finds an event on any stream by its id (each store has an index on it, or says what it costs).
  * - readAll iteration throws a StoreUnavailableError when the store fails mid-read.
  * - Text it cannot read back identically (see checkStorable) is refused with InvalidEventData, writing nothing.
  */
 export interface EventStore {
-  readStream(stream: string): Promise<Result<StreamRead, StoreError>>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<Result<StreamRead, StoreError>>;
+  /**
+   * The event recorded with this id, on whichever stream holds it; undefined when none does (an id that is not
+   * well-formed text was never stored). Lets a replayed request be answered without reading its stream.
+   */
+  readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>>;
   appendToStream(
     stream: string,
     events: readonly NewEvent[],

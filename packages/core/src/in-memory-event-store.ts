@@ -6,6 +6,7 @@ import type {
   ExpectedRevision,
   NewEvent,
   ReadAllOptions,
+  ReadStreamOptions,
   RecordedEvent,
   StoreError,
   StreamRead,
@@ -28,12 +29,20 @@ export class InMemoryEventStore implements EventStore {
   private readonly subscriptions = new OpenSubscriptions();
   private closed = false;
 
-  readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  readStream(stream: string, options: ReadStreamOptions = {}): Promise<Result<StreamRead, StoreError>> {
     const storable = checkStorable(stream);
     if (storable.isErr()) return Promise.resolve(err(storable.error));
     const events = this.streams.get(stream) ?? [];
     const last = events[events.length - 1];
-    return Promise.resolve(ok({ events: [...events], revision: last === undefined ? "no_stream" : last.revision }));
+    const from = Number(options.fromRevision ?? 0n);
+    return Promise.resolve(
+      ok({ events: events.slice(Math.max(0, from)), revision: last === undefined ? "no_stream" : last.revision }),
+    );
+  }
+
+  readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    const at = this.ids.get(id);
+    return Promise.resolve(ok(at === undefined ? undefined : this.streams.get(at.stream)?.[at.index]));
   }
 
   appendToStream(

@@ -185,20 +185,8 @@ export class StarsLedger {
     const payer = telegramUserId === undefined ? {} : { telegramUserId };
     const data = { ...charge, ...payer, now: now.toISOString() };
     if (isPaymentId(invoicePayload)) {
-      const handled = await this.handler.handle(
-        paymentDecider,
-        paymentStream(invoicePayload),
-        { type: "RecordSuccessfulPayment", data },
-        chargeContext,
-      );
-      if (handled.isOk()) {
-        const outcome = successfulPaymentOutcome(handled.value, input.telegramPaymentChargeId);
-        return ok({ ...outcome, position: handled.value.position });
-      }
-      if (handled.error.type === "KeyAlreadyClaimed") {
-        return this.recordChargeConflict(invoicePayload, data, chargeContext);
-      }
-      if (handled.error.type !== "PaymentNotFound") return err(handled.error);
+      const charged = await this.chargePayment(invoicePayload, data, chargeContext);
+      if (charged.isOk() || charged.error.type !== "PaymentNotFound") return charged;
     }
     const unmatched = await this.handler.handle(
       unmatchedChargeDecider,
@@ -206,11 +194,36 @@ export class StarsLedger {
       { type: "RecordUnmatchedCharge", data: { ...data, invoicePayload } },
       chargeContext,
     );
-    // Recorded by a payment already: an unmatched record would refund that payment's real charge. Nothing is written.
     if (unmatched.isErr() && unmatched.error.type === "KeyAlreadyClaimed") {
+      // Found missing a moment ago, the payment may have been created since and have taken this very charge: ask it.
+      if (isPaymentId(invoicePayload)) {
+        const charged = await this.chargePayment(invoicePayload, data, chargeContext);
+        if (charged.isOk() || charged.error.type !== "PaymentNotFound") return charged;
+      }
+      // Recorded by another payment: an unmatched record would refund that payment's real charge. Nothing is written.
       return ok({ kind: "conflict", payment: undefined, position: undefined });
     }
     return unmatched.map((h) => ({ kind: "unmatched" as const, position: h.position }));
+  }
+
+  /** The charge on the payment its payload names: credited, kept aside, a duplicate, or another stream's. */
+  private async chargePayment(
+    paymentId: string,
+    data: PaymentCommandOf<"RecordSuccessfulPayment">["data"],
+    context: CommandContext,
+  ): Promise<Result<SuccessfulPaymentOutcome & Written, LedgerError>> {
+    const handled = await this.handler.handle(
+      paymentDecider,
+      paymentStream(paymentId),
+      { type: "RecordSuccessfulPayment", data },
+      context,
+    );
+    if (handled.isOk()) {
+      const outcome = successfulPaymentOutcome(handled.value, data.telegramPaymentChargeId);
+      return ok({ ...outcome, position: handled.value.position });
+    }
+    if (handled.error.type === "KeyAlreadyClaimed") return this.recordChargeConflict(paymentId, data, context);
+    return err(handled.error);
   }
 
   /** The charge is another stream's: noted on this payment (once per charge), never credited, never refunded. */
@@ -267,7 +280,7 @@ export class StarsLedger {
     if (payment.status !== "REFUNDED") return ok({ kind: "requested", payment, position });
     // Refunded before under this key: the answer is the payment as of its last event.
     const loaded = await this.handler.load(paymentDecider, paymentStream(paymentId));
-    return loaded.map((l) => ({ kind: "alreadyRefunded", payment, position: l.events.at(-1)?.position }));
+    return loaded.map((l) => ({ kind: "alreadyRefunded", payment, position: l.lastPosition }));
   }
 
   /**
@@ -309,7 +322,7 @@ export class StarsLedger {
     );
     if (decided.isErr()) return err(decided.error);
     if (decided.value.length > 0) return ok({ kind: "refundable", payment });
-    return ok({ kind: "alreadyRefunded", payment, position: loaded.value.events.at(-1)?.position });
+    return ok({ kind: "alreadyRefunded", payment, position: loaded.value.lastPosition });
   }
 
   recordExtraChargeRefunded(

@@ -9,6 +9,7 @@ import {
   maxAppendRetries,
   paymentDecider,
   paymentStream,
+  unmatchedChargeStream,
   type AppendResult,
   type EventStore,
   type StoreError,
@@ -32,7 +33,8 @@ const intercepting = (
   inner: EventStore,
   append?: (...args: Parameters<EventStore["appendToStream"]>) => Promise<Result<AppendResult, StoreError>> | undefined,
 ): EventStore => ({
-  readStream: (s) => inner.readStream(s),
+  readStream: (s, o) => inner.readStream(s, o),
+  readEventById: (id) => inner.readEventById(id),
   appendToStream: (...args) => append?.(...args) ?? inner.appendToStream(...args),
   readAll: (o) => inner.readAll(o),
   subscribe: (o, h) => inner.subscribe(o, h),
@@ -135,15 +137,19 @@ describe("the command handler", () => {
     });
     const ledger = new StarsLedger(counting, settings, { retryPause: () => Promise.resolve() });
     for (const chargeId of ["c\ud800", "c\u0000"]) {
+      appends = 0;
       expect((await ledger.recordSuccessfulPayment(charge(chargeId)))._unsafeUnwrapErr()).toMatchObject({
         type: "InvalidEventData",
         field: "events[0].data.telegramPaymentChargeId",
       });
-      // Unmatched: the charge id is in the stream name, refused when the stream is read, before any append.
+      expect(appends, "refused once, never retried").toBe(1);
+      // Unmatched: the charge id is in the stream name. The stream is new to the handler, so it is taken to be new
+      // and its first append is refused, whole, before anything is written.
+      appends = 0;
       const unmatched = await ledger.recordSuccessfulPayment({ ...charge(chargeId), invoicePayload: "junk" });
       expect(unmatched._unsafeUnwrapErr()).toMatchObject({ type: "InvalidEventData", field: "stream" });
+      expect(appends, "refused once, never retried").toBe(1);
     }
-    expect(appends).toBe(2);
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toHaveLength(1);
     expect((await store.headPosition())._unsafeUnwrap()).toBe(1n);
   });
@@ -206,6 +212,27 @@ describe("the ledger's routing rules", () => {
       expect(events.map((e) => e.type)).toEqual(["UnmatchedChargeReceived"]);
     }
     expect((await store.readStream(paymentStream(paymentId)))._unsafeUnwrap().events).toEqual([]);
+  });
+
+  it("a charge found with no payment, whose payment takes it meanwhile, is answered a duplicate, not a conflict", async () => {
+    const store = new InMemoryEventStore();
+    const other = new StarsLedger(store, settings);
+    let raced = false;
+    // Between finding the payment missing and recording the charge as unmatched, another instance creates the
+    // payment and credits this very charge on it.
+    const racing = intercepting(store, (stream, events, expected) => {
+      if (raced || !stream.startsWith("unmatched-charge-")) return undefined;
+      raced = true;
+      return (async () => {
+        (await other.createPayment({ paymentId, userId: 7, starsAmount: 10, now }))._unsafeUnwrap();
+        expect((await other.recordSuccessfulPayment(charge("c1")))._unsafeUnwrap().kind).toBe("paid");
+        return store.appendToStream(stream, events, expected);
+      })();
+    });
+    const outcome = (await new StarsLedger(racing, settings).recordSuccessfulPayment(charge("c1")))._unsafeUnwrap();
+    expect(raced).toBe(true);
+    expect(outcome).toMatchObject({ kind: "duplicate", payment: { status: "PAID", paidChargeId: "c1" } });
+    expect((await store.readStream(unmatchedChargeStream("c1")))._unsafeUnwrap().events).toEqual([]);
   });
 
   it("Telegram's refund of an unmatched charge is recorded on its stream", async () => {

@@ -234,8 +234,11 @@ export const adminStory: fc.Arbitrary<Story> = fc
 
 /** Every read and append resolves when fast-check's scheduler says, so racing commands interleave in every order it tries. */
 export const scheduled = (inner: EventStore, s: fc.Scheduler): EventStore => ({
-  readStream: s.scheduleFunction(function readStream(stream: string) {
-    return inner.readStream(stream);
+  readStream: s.scheduleFunction(function readStream(...args: Parameters<EventStore["readStream"]>) {
+    return inner.readStream(...args);
+  }),
+  readEventById: s.scheduleFunction(function readEventById(id: string) {
+    return inner.readEventById(id);
   }),
   appendToStream: s.scheduleFunction(function appendToStream(...args: Parameters<EventStore["appendToStream"]>) {
     return inner.appendToStream(...args);
@@ -370,14 +373,22 @@ export type Run = {
 
 export const ledgerSettings = { starsToCreditsRate: rate, paymentTtlMs: ttlMs, requireSameUser: true };
 
+/** Two ledgers over one store, as two server instances: each has its own lanes and cached states, and they race. */
+export const racingLedgers = (store: EventStore): readonly [StarsLedger, StarsLedger] => [
+  new StarsLedger(store, ledgerSettings, { retryPause: () => Promise.resolve() }),
+  new StarsLedger(store, ledgerSettings, { retryPause: () => Promise.resolve() }),
+];
+
+/** A wave's commands, alternately on each instance, all at once. */
+export const runWave = (ledgers: readonly [StarsLedger, StarsLedger], st: Story, wave: readonly Op[]) =>
+  Promise.all(wave.map((o, index) => runOp(ledgers[index % 2] ?? ledgers[0], st, o)));
+
 export const play = async (s: fc.Scheduler, st: Story): Promise<Run> => {
   const store = new InMemoryEventStore();
-  const racing = new StarsLedger(scheduled(store, s), ledgerSettings, { retryPause: () => Promise.resolve() });
+  const racing = racingLedgers(scheduled(store, s));
   const ledger = new StarsLedger(store, ledgerSettings);
   const outcomes: Outcome[] = [];
-  for (const wave of st.waves) {
-    outcomes.push(...(await s.waitFor(Promise.all(wave.map((o) => runOp(racing, st, o))))));
-  }
+  for (const wave of st.waves) outcomes.push(...(await s.waitFor(runWave(racing, st, wave))));
   const events: RecordedEvent[] = [];
   for await (const e of store.readAll()) events.push(e);
   const parsed = events.map((e) => {

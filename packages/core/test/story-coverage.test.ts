@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InMemoryEventStore, StarsLedger, type EventStore } from "../src/index.js";
+import { InMemoryEventStore, type EventStore } from "../src/index.js";
 import { propertyTimeoutDefaultMs } from "../src/testing/index.js";
-import { adminStory, ledgerSettings, runOp, scheduled, story, type Story } from "./ledger-stories.js";
+import { adminStory, racingLedgers, runWave, scheduled, story, type Story } from "./ledger-stories.js";
 
 // The no-double-credit properties prove only what their stories reach: these fix a seed and count what came up.
 
@@ -24,9 +24,9 @@ const reached = async (stories: fc.Arbitrary<Story>, runs: number): Promise<Map<
         }),
       });
       const store = new InMemoryEventStore();
-      const ledger = new StarsLedger(counting(store), ledgerSettings, { retryPause: () => Promise.resolve() });
+      const ledgers = racingLedgers(counting(store));
       for (const wave of st.waves) {
-        for (const o of await s.waitFor(Promise.all(wave.map((op) => runOp(ledger, st, op))))) {
+        for (const o of await s.waitFor(runWave(ledgers, st, wave))) {
           if (o.kind === "conflict") bump(`${o.op.kind} conflict`);
           if (o.replayed === true) bump("adjust replayed");
           if (o.errorType === "IdempotencyConflict") bump(`${o.op.kind} key conflict`);

@@ -63,6 +63,7 @@ const statusByType: Record<AppError["type"], number> = {
   StoreUnavailable: 503,
   ConcurrencyError: 503,
   RetriesExhausted: 503,
+  StreamBusy: 503,
   PaymentSystemNotConfigured: 503,
   ReadModelStopped: 503,
   InternalError: 500,
@@ -84,6 +85,7 @@ const messageOf = (error: AppError): string => {
       return "The ledger store is unavailable; nothing was recorded, try again";
     case "ConcurrencyError":
     case "RetriesExhausted":
+    case "StreamBusy":
       return "The payment is busy with concurrent updates; nothing was recorded, try again";
     case "DuplicateEventId":
       return "Internal error: an event id was reused";

@@ -33,7 +33,8 @@ export const appendRaw = async (store: EventStore, stream: string, type: string,
  * as a subscription resuming from an older checkpoint would. Everything else is the inner store's.
  */
 export const redeliveringStore = (inner: EventStore, redeliver: (after: bigint) => bigint): EventStore => ({
-  readStream: (stream) => inner.readStream(stream),
+  readStream: (stream, options) => inner.readStream(stream, options),
+  readEventById: (id) => inner.readEventById(id),
   appendToStream: (stream, events, expected) => inner.appendToStream(stream, events, expected),
   headPosition: () => inner.headPosition(),
   close: () => inner.close(),

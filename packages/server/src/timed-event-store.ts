@@ -3,7 +3,8 @@ import type { Metrics } from "@starledger/http-adapter";
 
 /** Measures appendToStream latency into a histogram; everything else passes through. */
 export const timedEventStore = (store: EventStore, appendSeconds: Metrics["storeAppendSeconds"]): EventStore => ({
-  readStream: (stream) => store.readStream(stream),
+  readStream: (stream, options) => store.readStream(stream, options),
+  readEventById: (id) => store.readEventById(id),
   appendToStream: async (stream, events, expected) => {
     const stop = appendSeconds.startTimer();
     const result = await store.appendToStream(stream, events, expected);

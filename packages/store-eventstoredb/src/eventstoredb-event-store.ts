@@ -4,6 +4,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  START,
   type AllStreamResolvedEvent,
   type AppendResult as EsdbAppendResult,
   type Position,
@@ -12,6 +13,7 @@ import {
 } from "@eventstore/db-client";
 import {
   checkStorable,
+  isWellFormedText,
   storeUnavailable,
   StoreUnavailableError,
   type AppendResult,
@@ -20,6 +22,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StoreError,
   type StoreUnavailable,
@@ -136,14 +139,40 @@ export class EventStoreDbEventStore implements EventStore {
     };
   }
 
-  async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  /**
+   * Reads from one revision before `fromRevision`, so the answer shows the stream's last revision even when
+   * nothing is newer: one request. Only a reader asking beyond the stream's end pays a second, for the last event.
+   */
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<Result<StreamRead, StoreError>> {
     const storable = checkStorable(stream);
     if (storable.isErr()) return err(storable.error);
+    const fromRevision = options.fromRevision ?? 0n;
+    const read = await this.readRecords(stream, {
+      fromRevision: fromRevision > 0n ? fromRevision - 1n : START,
+      direction: FORWARDS,
+    });
+    if (read.isErr()) return err(read.error);
+    if (read.value === undefined) return ok({ events: [], revision: "no_stream" });
+    let last = read.value[read.value.length - 1];
+    if (last === undefined) {
+      const tail = await this.readRecords(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 });
+      if (tail.isErr()) return err(tail.error);
+      last = tail.value?.[0];
+    }
+    const events = read.value.filter((event) => event.revision >= fromRevision);
+    return ok({ events, revision: last === undefined ? "no_stream" : last.revision });
+  }
+
+  /** The stream's events as asked; undefined when the stream does not exist. */
+  private async readRecords(
+    stream: string,
+    options: Parameters<EventStoreDbClientPort["readStream"]>[1],
+  ): Promise<Result<RecordedEvent[] | undefined, StoreError>> {
     let resolved: ResolvedEvent[];
     try {
-      resolved = await collect(this.client.readStream(stream));
+      resolved = await collect(this.client.readStream(stream, options));
     } catch (error) {
-      if (isStreamNotFound(error)) return ok({ events: [], revision: "no_stream" });
+      if (isStreamNotFound(error)) return ok(undefined);
       return err(toStoreUnavailable(error, `reading ${stream}`));
     }
     const events: RecordedEvent[] = [];
@@ -152,8 +181,17 @@ export class EventStoreDbEventStore implements EventStore {
       if (parsed.isErr()) return err(storeUnavailable(`EventStoreDB returned an unreadable event: ${parsed.error}`));
       events.push(parsed.value);
     }
-    const last = events[events.length - 1];
-    return ok({ events, revision: last === undefined ? "no_stream" : last.revision });
+    return ok(events);
+  }
+
+  /**
+   * EventStoreDB has no index on event ids: this scans $all backwards from its end, page by page, for a ledger
+   * event with this id. A recent event is found quickly; an id that is nowhere costs a read of the whole log.
+   */
+  async readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    if (!isWellFormedText(id)) return ok(undefined);
+    const wanted = id.toLowerCase();
+    return this.lastLedgerEvent((record) => record.event?.id.toLowerCase() === wanted);
   }
 
   async appendToStream(
@@ -271,6 +309,14 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** The last ledger event's position in $all: read backwards, skipping system and foreign records. */
   async headPosition(): Promise<Result<bigint, StoreError>> {
+    const last = await this.lastLedgerEvent(() => true);
+    return last.map((event) => event?.position ?? 0n);
+  }
+
+  /** The last ledger event in $all that `matches`, reading backwards a page at a time; undefined when none does. */
+  private async lastLedgerEvent(
+    matches: (record: AllStreamResolvedEvent) => boolean,
+  ): Promise<Result<RecordedEvent | undefined, StoreError>> {
     const pageSize = this.tuning.headScanPageSize;
     let from: ReadPosition = END;
     let seen: Position | undefined;
@@ -281,14 +327,14 @@ export class EventStoreDbEventStore implements EventStore {
       for (const record of page) {
         const raw = rawPosition(record);
         if (raw !== undefined && seen !== undefined && comparePositions(raw, seen) >= 0) continue;
-        if (!isLedgerEvent(record)) continue;
+        if (!isLedgerEvent(record) || !matches(record)) continue;
         const parsed = parseRecordedEvent(record);
         if (parsed.isErr()) return err(storeUnavailable(`EventStoreDB returned an unreadable event: ${parsed.error}`));
-        return ok(parsed.value.position);
+        return ok(parsed.value);
       }
       const last = page[page.length - 1];
       const lastPosition = last === undefined ? undefined : rawPosition(last);
-      if (page.length < pageSize || lastPosition === undefined) return ok(0n);
+      if (page.length < pageSize || lastPosition === undefined) return ok(undefined);
       from = lastPosition;
       seen = lastPosition;
     }

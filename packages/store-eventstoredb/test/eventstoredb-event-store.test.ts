@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AccessDeniedError, UnavailableError } from "@eventstore/db-client";
 import { StoreUnavailableError, streamPrefixes, type NewEvent, type RecordedEvent } from "@starledger/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventStoreDbEventStore, type EventStoreDbTuning } from "../src/index.js";
+import { EventStoreDbEventStore, type EventStoreDbClientPort, type EventStoreDbTuning } from "../src/index.js";
 import { FakeEventStoreDbClient } from "./support/fake-eventstoredb-client.js";
 import { collect, waitUntil } from "@starledger/core/testing";
 
@@ -129,6 +129,66 @@ describe("reads and appends", () => {
       message: expect.stringContaining("schemaVersion") as unknown,
     });
     await expect(collect(store.readAll())).rejects.toThrow(StoreUnavailableError);
+  });
+});
+
+describe("reading from a revision, and by id", () => {
+  /** The store over a fake whose readStream and readAll requests are counted. */
+  const counted = (tuning: EventStoreDbTuning = {}) => {
+    const fake = new FakeEventStoreDbClient();
+    const requests = { readStream: 0, readAll: 0 };
+    const inner = fake.asClient();
+    const client: EventStoreDbClientPort = {
+      readStream: (...args: Parameters<EventStoreDbClientPort["readStream"]>) => {
+        requests.readStream++;
+        return inner.readStream(...args);
+      },
+      readAll: (...args: Parameters<EventStoreDbClientPort["readAll"]>) => {
+        requests.readAll++;
+        return inner.readAll(...args);
+      },
+      appendToStream: (...args: Parameters<EventStoreDbClientPort["appendToStream"]>) => inner.appendToStream(...args),
+      subscribeToAll: (...args: Parameters<EventStoreDbClientPort["subscribeToAll"]>) => inner.subscribeToAll(...args),
+      dispose: () => inner.dispose(),
+    };
+    const store = new EventStoreDbEventStore(client, { initialRetryDelayMs: 1, maxRetryDelayMs: 5, ...tuning });
+    stores.push(store);
+    return { fake, store, requests };
+  };
+
+  it("reads the events after a known revision in one request that still tells the last revision", async () => {
+    const { store, requests } = counted();
+    (await store.appendToStream("payment-1", [newEvent(), newEvent(), newEvent()], "no_stream"))._unsafeUnwrap();
+    requests.readStream = 0;
+    const nothingNew = (await store.readStream("payment-1", { fromRevision: 3n }))._unsafeUnwrap();
+    expect(nothingNew).toEqual({ events: [], revision: 2n });
+    const lastOne = (await store.readStream("payment-1", { fromRevision: 2n }))._unsafeUnwrap();
+    expect(lastOne.events.map((e) => e.revision)).toEqual([2n]);
+    expect(requests.readStream).toBe(2);
+    // Asked from beyond the end, it reads the last event too: a second request.
+    expect((await store.readStream("payment-1", { fromRevision: 7n }))._unsafeUnwrap()).toEqual({
+      events: [],
+      revision: 2n,
+    });
+    expect(requests.readStream).toBe(4);
+  });
+
+  it("finds an event by id by scanning $all backwards past other tenants' records, across pages", async () => {
+    const { fake, store, requests } = counted({ headScanPageSize: 4 });
+    const early = newEvent();
+    (await store.appendToStream("payment-early", [early], "no_stream"))._unsafeUnwrap();
+    writeNoise(fake, 10);
+    const recent = newEvent();
+    (await store.appendToStream("payment-recent", [recent], "no_stream"))._unsafeUnwrap();
+    requests.readAll = 0;
+    const found = (await store.readEventById(recent.id.toUpperCase()))._unsafeUnwrap();
+    expect(found).toMatchObject({ id: recent.id, stream: "payment-recent", revision: 0n });
+    expect(requests.readAll, "the newest event is on the first page").toBe(1);
+    expect((await store.readEventById(early.id))._unsafeUnwrap()).toMatchObject({ stream: "payment-early" });
+    requests.readAll = 0;
+    // Not there: the whole log is read (12 records, pages of 4) before the answer.
+    expect((await store.readEventById(randomUUID()))._unsafeUnwrap()).toBeUndefined();
+    expect(requests.readAll).toBe(4);
   });
 });
 

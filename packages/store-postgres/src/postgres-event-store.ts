@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   AppendNotifier,
   checkStorable,
+  isWellFormedText,
   runSubscription,
   storeUnavailable,
   StoreUnavailableError,
@@ -14,6 +15,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StoreError,
   type StoreUnavailable,
@@ -42,6 +44,7 @@ export const uniqueViolationRetries = 2;
 const batchCollisionStates = new Set([uniqueViolation, "40P01"]);
 
 const HeadRow = z.object({ position: z.bigint() });
+const StreamRevisionRow = z.object({ stream_revision: z.bigint().nullable() });
 
 const ignore = (): void => undefined;
 
@@ -60,6 +63,7 @@ export class PostgresEventStore implements EventStore {
     readonly append: string;
     readonly appendBatch: string;
     readonly readStream: string;
+    readonly readById: string;
     readonly readPage: string;
     readonly head: string;
   };
@@ -77,7 +81,13 @@ export class PostgresEventStore implements EventStore {
     this.sql = {
       append: `SELECT * FROM ${s}.append_events($1, $2, $3, $4, $5, $6)`,
       appendBatch: `SELECT * FROM ${s}.append_batch($1, $2, $3, $4, $5, $6, $7, $8)`,
-      readStream: `SELECT ${eventColumns} FROM ${s}.events WHERE stream = $1 ORDER BY revision`,
+      // One round trip and one snapshot: the events from $2 on, and the stream's revision even when there are none
+      // (the LEFT JOIN on a one-row table answers one row of NULL event columns then).
+      readStream:
+        `SELECT e.*, (SELECT st.revision FROM ${s}.streams st WHERE st.stream = $1) AS stream_revision ` +
+        `FROM (SELECT 1) AS one LEFT JOIN ` +
+        `(SELECT ${eventColumns} FROM ${s}.events WHERE stream = $1 AND revision >= $2) AS e ON true ORDER BY e.revision`,
+      readById: `SELECT ${eventColumns} FROM ${s}.events WHERE id = $1`,
       readPage: `SELECT ${eventColumns} FROM ${s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
       head: `SELECT position FROM ${s}.global_head`,
     };
@@ -125,19 +135,41 @@ export class PostgresEventStore implements EventStore {
     return ok(new PostgresEventStore(pool, options, clientConfig));
   }
 
-  async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<Result<StreamRead, StoreError>> {
     if (this.closing !== undefined) return err(storeUnavailable("the event store is closed"));
     const storable = checkStorable(stream);
     if (storable.isErr()) return err(storable.error);
+    const fromRevision = (options.fromRevision ?? 0n).toString();
     try {
       const result = await onPooledClient(this.pool, (client) =>
-        client.query({ name: `sl_read_stream_${this.schema}`, text: this.sql.readStream, values: [stream] }),
+        client.query({
+          name: `sl_read_stream_${this.schema}`,
+          text: this.sql.readStream,
+          values: [stream, fromRevision],
+        }),
       );
-      const events = result.value.rows.map(parseEventRow);
-      const last = events[events.length - 1];
-      return ok({ events, revision: last === undefined ? "no_stream" : last.revision });
+      const rows = result.value.rows;
+      const { stream_revision: revision } = StreamRevisionRow.parse(rows[0]);
+      const events = rows.filter((row) => (row as { position: unknown }).position !== null).map(parseEventRow);
+      return ok({ events, revision: revision ?? "no_stream" });
     } catch (error) {
       return err(pgStoreError(`reading ${stream}`, stream, error));
+    }
+  }
+
+  /** By the UNIQUE index on id: one round trip, whatever the store holds. */
+  async readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    if (this.closing !== undefined) return err(storeUnavailable("the event store is closed"));
+    // PostgreSQL text cannot hold NUL nor a lone surrogate: such an id was never stored.
+    if (!isWellFormedText(id)) return ok(undefined);
+    try {
+      const result = await onPooledClient(this.pool, (client) =>
+        client.query({ name: `sl_read_by_id_${this.schema}`, text: this.sql.readById, values: [id] }),
+      );
+      const row: unknown = result.value.rows[0];
+      return ok(row === undefined ? undefined : parseEventRow(row));
+    } catch (error) {
+      return err(storeUnavailable(`reading event ${id} failed: ${describeError(error)}`, error));
     }
   }
 

@@ -85,6 +85,11 @@ export class AppendWriter {
     return this.head.get() ?? 0n;
   }
 
+  /** The stream's last revision; undefined when it has no events. */
+  streamRevision(stream: string): bigint | undefined {
+    return this.lastRevision.get(stream) ?? undefined;
+  }
+
   /** Check-before-write under the batch's write lock, so a rejected append writes nothing. */
   private writeAppend(append: PendingAppend, recordedAtMs: number): AppendOutcome {
     const { stream, events, texts, expectedRevision } = append;

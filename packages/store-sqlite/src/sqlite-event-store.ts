@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   AppendNotifier,
   checkStorable,
+  isWellFormedText,
   runSubscription,
   storeUnavailable,
   StoreUnavailableError,
@@ -15,6 +16,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StoreError,
   type StreamRead,
@@ -99,7 +101,8 @@ const memoryPath = ":memory:";
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly writer: AppendWriter;
-  private readonly readStreamRows: Database.Statement<[string]>;
+  private readonly readStreamRows: Database.Statement<[string, bigint]>;
+  private readonly readByIdRow: Database.Statement<[string]>;
   private readonly readPageRows: Database.Statement<[bigint, number]>;
   private readonly notifier = new AppendNotifier();
   private readonly subscriptions = new OpenSubscriptions();
@@ -125,8 +128,11 @@ export class SqliteEventStore implements EventStore {
       migrate(this.db);
       this.writer = new AppendWriter(this.db);
       this.readStreamRows = this.db
-        .prepare<[string]>(`SELECT ${eventColumns} FROM events WHERE stream = ? ORDER BY revision`)
+        .prepare<[string, bigint]>(
+          `SELECT ${eventColumns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`,
+        )
         .raw(true);
+      this.readByIdRow = this.db.prepare<[string]>(`SELECT ${eventColumns} FROM events WHERE id = ?`).raw(true);
       this.readPageRows = this.db
         .prepare<[bigint, number]>(`SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
         .raw(true);
@@ -144,13 +150,17 @@ export class SqliteEventStore implements EventStore {
     return { ...this.counters };
   }
 
-  readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  readStream(stream: string, options: ReadStreamOptions = {}): Promise<Result<StreamRead, StoreError>> {
     if (this.closing !== undefined) return Promise.resolve(err(storeUnavailable("the sqlite store is closed")));
     const storable = checkStorable(stream);
     if (storable.isErr()) return Promise.resolve(err(storable.error));
+    const fromRevision = options.fromRevision ?? 0n;
     let rows: unknown[];
+    let lastRevision: bigint | undefined;
     try {
-      rows = this.readStreamRows.all(stream);
+      rows = this.readStreamRows.all(stream, fromRevision);
+      // Nothing from there on: the stream's last revision is still the answer (the synchronous reads see one state).
+      if (rows.length === 0 && fromRevision > 0n) lastRevision = this.writer.streamRevision(stream);
     } catch (error) {
       return Promise.resolve(err(sqliteStoreError("readStream", stream, error)));
     }
@@ -160,8 +170,24 @@ export class SqliteEventStore implements EventStore {
       if (!parsed.ok) return Promise.resolve(err(storeUnavailable(parsed.message)));
       events.push(parsed.event);
     }
-    const last = events[events.length - 1];
-    return Promise.resolve(ok({ events, revision: last === undefined ? "no_stream" : last.revision }));
+    const revision = events[events.length - 1]?.revision ?? lastRevision ?? "no_stream";
+    return Promise.resolve(ok({ events, revision }));
+  }
+
+  /** By the UNIQUE index on id: one lookup, whatever the store holds. */
+  readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    if (this.closing !== undefined) return Promise.resolve(err(storeUnavailable("the sqlite store is closed")));
+    // better-sqlite3 would write a lone surrogate as U+FFFD and find another event's id: such an id is never stored.
+    if (!isWellFormedText(id)) return Promise.resolve(ok(undefined));
+    let row: unknown;
+    try {
+      row = this.readByIdRow.get(id);
+    } catch (error) {
+      return Promise.resolve(err(sqliteUnavailable("readEventById", error)));
+    }
+    if (row === undefined) return Promise.resolve(ok(undefined));
+    const parsed = parseEventRow(row);
+    return Promise.resolve(parsed.ok ? ok(parsed.event) : err(storeUnavailable(parsed.message)));
   }
 
   appendToStream(

@@ -144,7 +144,9 @@ describe("pre_checkout_query", () => {
     onTestFinished(() => {
       vi.useRealTimers();
     });
+    // A slow store: the payment's state is cached, so the decision waits on its append, not on a read.
     store.readDelayMs = 400;
+    store.appendDelayMs = 400;
     let reply: WebhookReply | undefined;
     const delivered = deliver(preCheckoutUpdate(paymentId)).then((result) => (reply = result._unsafeUnwrap()));
     await vi.advanceTimersByTimeAsync(49);

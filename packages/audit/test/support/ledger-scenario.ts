@@ -122,7 +122,8 @@ export const copyStore = async (
 
 /** The same store, except that readAll yields what `readAll` gives (a store that lost or skipped events). */
 export const withReadAll = (store: EventStore, readAll: () => AsyncIterable<RecordedEvent>): EventStore => ({
-  readStream: (stream) => store.readStream(stream),
+  readStream: (stream, options) => store.readStream(stream, options),
+  readEventById: (id) => store.readEventById(id),
   appendToStream: (stream, events, expected) => store.appendToStream(stream, events, expected),
   readAll,
   subscribe: (options, handler) => store.subscribe(options, handler),

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EventStore, NewEvent, RecordedEvent, Subscription } from "../event-store.js";
+import { streamReadCases } from "./stream-read-conformance.js";
 import { collect, waitUntil } from "./wait.js";
 
 export type StoreUnderTest = { readonly store: EventStore; readonly cleanup?: () => Promise<void> };
@@ -89,6 +90,8 @@ export const eventStoreConformance = (name: string, factory: StoreFactory, optio
       expect(first?.recordedAt.getTime()).toBeGreaterThanOrEqual(before - 5000);
       expect((await store.headPosition())._unsafeUnwrap()).toBe(appended.position);
     });
+
+    streamReadCases({ store: () => store, stream: uniqueStream, event: newEvent });
 
     it("refuses a lone surrogate or NUL anywhere in stream, type, data or metadata, and writes nothing", async () => {
       const good = uniqueStream("text");

@@ -8,6 +8,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
   type StoreError,
   type StreamRead,
@@ -35,28 +36,35 @@ export class FaultyEventStore implements EventStore {
   /** The database refuses every append's data, as PostgreSQL does a NUL (SQLSTATE 22021): a final error. */
   appendsRefused = false;
   readDelayMs = 0;
+  /** Every append waits this long before it reaches the store: a slow disk or database. */
+  appendDelayMs = 0;
   /** Subscribers receive each event this much later: read models that lag behind the store. */
   subscriptionDelayMs = 0;
   appendAttempts = 0;
 
   constructor(readonly inner: EventStore) {}
 
-  async readStream(stream: string): Promise<Result<StreamRead, StoreError>> {
+  async readStream(stream: string, options?: ReadStreamOptions): Promise<Result<StreamRead, StoreError>> {
     if (this.readDelayMs > 0) await sleep(this.readDelayMs);
     if (this.down || this.readsDown) return err(storeUnavailable("reads are down (test)"));
-    return this.inner.readStream(stream);
+    return this.inner.readStream(stream, options);
   }
 
-  appendToStream(
+  async readEventById(id: string): Promise<Result<RecordedEvent | undefined, StoreError>> {
+    if (this.readDelayMs > 0) await sleep(this.readDelayMs);
+    if (this.down || this.readsDown) return err(storeUnavailable("reads are down (test)"));
+    return this.inner.readEventById(id);
+  }
+
+  async appendToStream(
     stream: string,
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<Result<AppendResult, StoreError>> {
     this.appendAttempts++;
-    if (this.down || this.appendsDown) return Promise.resolve(err(storeUnavailable("appends are down (test)")));
-    if (this.appendsRefused) {
-      return Promise.resolve(err(invalidEventData(stream, `append to ${stream} refused by the database (test)`)));
-    }
+    if (this.appendDelayMs > 0) await sleep(this.appendDelayMs);
+    if (this.down || this.appendsDown) return err(storeUnavailable("appends are down (test)"));
+    if (this.appendsRefused) return err(invalidEventData(stream, `append to ${stream} refused by the database (test)`));
     return this.inner.appendToStream(stream, events, expectedRevision);
   }
 
