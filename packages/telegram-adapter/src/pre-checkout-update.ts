@@ -1,9 +1,7 @@
-import type { StarsLedger } from "@starledger/core";
 import { ok } from "neverthrow";
 import type { BotApi } from "./bot-api.js";
-import type { Logger } from "./logger.js";
 import { preCheckoutCall } from "./update-translation.js";
-import type { UpdateHandler, WebhookReply } from "./webhook-answer.js";
+import type { UpdateHandler, UpdateHandlerDeps, WebhookReply } from "./webhook-answer.js";
 
 /** The refusal when the decision could not be made in time or the store failed. */
 export const preCheckoutUnavailableMessage = "Payment is temporarily unavailable, please try again";
@@ -37,11 +35,8 @@ const withinBudget = async <T>(work: Promise<T>, budgetMs: number): Promise<Sett
 
 type PreCheckoutAnswer = { readonly ok: true } | { readonly ok: false; readonly errorMessage: string };
 
-export type PreCheckoutHandlerDeps = {
-  readonly ledger: Pick<StarsLedger, "answerPreCheckout">;
+export type PreCheckoutHandlerDeps = UpdateHandlerDeps<"answerPreCheckout"> & {
   readonly botApi: Pick<BotApi, "answerPreCheckoutQuery">;
-  readonly logger: Logger;
-  readonly now: () => Date;
   /** How long the decision may take; the webhook service holds it within Telegram's deadline. */
   readonly budgetMs: number;
   /** In the webhook reply, or with a separate answerPreCheckoutQuery call (which falls back to the reply). */

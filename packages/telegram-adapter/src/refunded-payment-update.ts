@@ -1,27 +1,14 @@
-import type { StarsLedger } from "@starledger/core";
 import { err, ok } from "neverthrow";
-import type { Logger } from "./logger.js";
 import { refundedPaymentCall } from "./update-translation.js";
-import { notRecorded, type UpdateHandler } from "./webhook-answer.js";
-
-export type RefundedPaymentHandlerDeps = {
-  readonly ledger: Pick<StarsLedger, "recordRefundedPayment">;
-  readonly logger: Logger;
-  readonly now: () => Date;
-};
+import { chargeUpdateFields, notRecorded, type UpdateHandler, type UpdateHandlerDeps } from "./webhook-answer.js";
 
 /** message.refunded_payment: record the refund Telegram made, once. */
 export const refundedPaymentHandler =
-  ({ ledger, logger, now }: RefundedPaymentHandlerDeps): UpdateHandler<"refunded_payment"> =>
+  ({ ledger, logger, now }: UpdateHandlerDeps<"recordRefundedPayment">): UpdateHandler<"refunded_payment"> =>
   async (update) => {
     const call = refundedPaymentCall(update, now());
     const refund = update.refundedPayment;
-    const fields = {
-      updateId: update.updateId,
-      paymentId: refund.invoicePayload,
-      userId: update.from?.id,
-      chargeId: refund.telegramPaymentChargeId,
-    };
+    const fields = chargeUpdateFields(update, refund);
     const recorded = await ledger.recordRefundedPayment(call.input, call.context);
     if (recorded.isOk()) {
       if (recorded.value.position === undefined) logger.info(fields, "Duplicate refunded_payment ignored");

@@ -1,27 +1,14 @@
-import type { StarsLedger } from "@starledger/core";
 import { err, ok } from "neverthrow";
-import type { Logger } from "./logger.js";
 import { successfulPaymentCall } from "./update-translation.js";
-import { notRecorded, type UpdateHandler } from "./webhook-answer.js";
-
-export type SuccessfulPaymentHandlerDeps = {
-  readonly ledger: Pick<StarsLedger, "recordSuccessfulPayment">;
-  readonly logger: Logger;
-  readonly now: () => Date;
-};
+import { chargeUpdateFields, notRecorded, type UpdateHandler, type UpdateHandlerDeps } from "./webhook-answer.js";
 
 /** message.successful_payment: credit the payment once, whatever the charge turns out to be; log what it was. */
 export const successfulPaymentHandler =
-  ({ ledger, logger, now }: SuccessfulPaymentHandlerDeps): UpdateHandler<"successful_payment"> =>
+  ({ ledger, logger, now }: UpdateHandlerDeps<"recordSuccessfulPayment">): UpdateHandler<"successful_payment"> =>
   async (update) => {
     const call = successfulPaymentCall(update, now());
     const payment = update.successfulPayment;
-    const fields = {
-      updateId: update.updateId,
-      paymentId: payment.invoicePayload,
-      userId: update.from?.id,
-      chargeId: payment.telegramPaymentChargeId,
-    };
+    const fields = chargeUpdateFields(update, payment);
     const recorded = await ledger.recordSuccessfulPayment(call.input, call.context);
     if (recorded.isErr()) return err(notRecorded("successful_payment", recorded.error, fields, logger));
     const outcome = recorded.value;

@@ -1,7 +1,7 @@
-import type { LedgerError } from "@starledger/core";
+import type { LedgerError, StarsLedger } from "@starledger/core";
 import type { Result } from "neverthrow";
 import type { LogFields, Logger } from "./logger.js";
-import type { InvalidUpdate, TelegramUpdate } from "./update-schemas.js";
+import type { InvalidUpdate, TelegramUpdate, TelegramUser } from "./update-schemas.js";
 
 /** A Bot API method call sent as the body of the 200 answer to the webhook request. */
 export type AnswerPreCheckoutQueryReply = {
@@ -51,6 +51,24 @@ export const webhookErrorBody = (error: WebhookError): { error: WebhookError["ty
 export type UpdateHandler<Kind extends TelegramUpdate["kind"]> = (
   update: Extract<TelegramUpdate, { kind: Kind }>,
 ) => Promise<Result<WebhookReply, WebhookError>>;
+
+/** What a handler needs: the one ledger method it calls, the log, and the clock its commands are stamped with. */
+export type UpdateHandlerDeps<Method extends keyof StarsLedger> = {
+  readonly ledger: Pick<StarsLedger, Method>;
+  readonly logger: Logger;
+  readonly now: () => Date;
+};
+
+/** The log fields of an update about one charge (a successful or a refunded payment). */
+export const chargeUpdateFields = (
+  update: { readonly updateId: number; readonly from: TelegramUser | undefined },
+  charge: { readonly invoicePayload: string; readonly telegramPaymentChargeId: string },
+) => ({
+  updateId: update.updateId,
+  paymentId: charge.invoicePayload,
+  userId: update.from?.id,
+  chargeId: charge.telegramPaymentChargeId,
+});
 
 const storeUnavailable = (error: LedgerError): StoreUnavailableError => ({
   type: "StoreUnavailable",
