@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore, StarsLedger, type CommandHandlerOptions } from "../src/index.js";
 import { CountingEventStore, collect } from "../src/testing/index.js";
-import { adminStory, ledgerSettings, numRuns, runOp, story, type Outcome, type Story } from "./ledger-stories.js";
+import { adminStory, numRuns, story, type Story } from "./ledger-stories.js";
+import { ledgerSettings, runOp, type Outcome } from "./ledger-story-runs.js";
 
 /** The most commands in one story; instances are drawn for each. */
 const commandsMax = 32;

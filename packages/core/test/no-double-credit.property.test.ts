@@ -4,21 +4,18 @@ import { InMemoryEventStore, StarsLedger, eventHash, genesisHash } from "../src/
 import {
   adminStory,
   chargeOf,
-  ledgerSettings,
   numRuns,
-  ofType,
   otherThan,
   ownerOf,
   paymentIds,
-  play,
   rate,
   starsOf,
   story,
   timeoutMs,
   users,
-  type Run,
   type Story,
 } from "./ledger-stories.js";
+import { ledgerSettings, ofType, play, type Run } from "./ledger-story-runs.js";
 
 const check = (property: (run: Run, st: Story) => Promise<void> | void, stories: fc.Arbitrary<Story> = story) =>
   fc.assert(

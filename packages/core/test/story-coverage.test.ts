@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore, type EventStore } from "../src/index.js";
 import { propertyTimeoutDefaultMs } from "../src/testing/index.js";
-import { adminStory, racingLedgers, runWave, scheduled, story, type Story } from "./ledger-stories.js";
+import { adminStory, story, type Story } from "./ledger-stories.js";
+import { racingLedgers, runWave, scheduled } from "./ledger-story-runs.js";
 
 // The no-double-credit properties prove only what their stories reach: these fix a seed and count what came up.
 

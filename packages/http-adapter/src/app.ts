@@ -14,6 +14,7 @@ import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
+  type FastifyPluginAsyncZod,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import {
@@ -74,8 +75,8 @@ const authenticateRequest = async (
   return authenticate(header.data, settings, now);
 };
 
-/** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
-export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
+/** The fastify server with its deadlines, body limit, JSON-only bodies and zod compilers; no routes yet. */
+const createServer = (options: BuildAppOptions) => {
   const loggerOption = options.logger ?? false;
   const bodyDeadlineMs = options.requestBodyDeadlineMs ?? requestBodyDeadlineMs;
   const headersDeadlineMs = Math.min(requestHeadersDeadlineMs, bodyDeadlineMs);
@@ -107,10 +108,16 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   acceptJsonOnly(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  return app;
+};
 
+type App = ReturnType<typeof createServer>;
+
+/** The deps, the clock, the use cases the routes translate to and from HTTP, and read-your-writes. */
+const appContext = (deps: AppDeps): AppContext => {
   const clock = deps.now ?? (() => new Date());
   const timeoutMs = deps.readYourWritesTimeoutMs ?? defaultReadYourWritesTimeoutMs;
-  const ctx: AppContext = {
+  return {
     ...deps,
     clock,
     paymentCreation: createPaymentCreation({
@@ -125,12 +132,10 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
       await deps.projections.waitFor(position, timeoutMs);
     },
   };
+};
 
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
-  );
-
+/** The OpenAPI document (/openapi.json) generated from the route schemas, and its UI (/docs). */
+const registerDocs = async (app: App): Promise<void> => {
   await app.register(swagger, {
     openapi: {
       info: {
@@ -149,6 +154,10 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
+};
+
+/** The rate limit plugin, off by default: a route opts in, counting per user once authenticated, else per IP. */
+const registerRateLimit = async (app: App): Promise<void> => {
   await app.register(rateLimit, {
     global: false,
     hook: "preHandler",
@@ -159,24 +168,41 @@ export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Pr
       message: `Too many payment requests: at most ${context.max} per minute, retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
   });
+};
+
+/** Routes that run only for a caller `authorize` accepts: any other request is answered with its error. */
+const authorizedRoutes =
+  (
+    authorize: (request: FastifyRequest) => Promise<Result<Caller, AppError>>,
+    routes: FastifyPluginAsyncZod,
+  ): FastifyPluginAsyncZod =>
+  async (scope) => {
+    scope.addHook("preHandler", async (request, reply) => {
+      const caller = await authorize(request);
+      if (caller.isErr()) return sendError(reply, caller.error);
+      request.caller = caller.value;
+    });
+    await scope.register(routes);
+  };
+
+/** The fastify app: one factory, so tests wire in-memory parts and `serve` wires real ones. */
+export const buildApp = async (deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> => {
+  const app = createServer(options);
+  const ctx = appContext(deps);
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, { type: "NotFound", message: `No route ${request.method} ${request.url.split("?")[0] ?? ""}` }),
+  );
+
+  await registerDocs(app);
+  await registerRateLimit(app);
 
   await app.register(publicRoutes(ctx));
   await app.register(webhookRoutes(ctx));
-  await app.register(async (user) => {
-    user.addHook("preHandler", async (request, reply) => {
-      const caller = await authenticateRequest(request, deps.auth, clock());
-      if (caller.isErr()) return sendError(reply, caller.error);
-      request.caller = caller.value;
-    });
-    await user.register(userRoutes(ctx));
-  });
-  await app.register(async (admin) => {
-    admin.addHook("preHandler", async (request, reply) => {
-      const caller = (await authenticateRequest(request, deps.auth, clock())).andThen(requireAdmin);
-      if (caller.isErr()) return sendError(reply, caller.error);
-      request.caller = caller.value;
-    });
-    await admin.register(adminRoutes(ctx));
-  });
+  const user = (request: FastifyRequest) => authenticateRequest(request, deps.auth, ctx.clock());
+  const admin = async (request: FastifyRequest) => (await user(request)).andThen(requireAdmin);
+  await app.register(authorizedRoutes(user, userRoutes(ctx)));
+  await app.register(authorizedRoutes(admin, adminRoutes(ctx)));
   return app;
 };

@@ -40,6 +40,9 @@ export const ErrorBody = z
   .object({ error: z.string(), message: z.string(), details: z.unknown().optional() })
   .meta({ id: "Error" });
 
+/** What every admin route may answer before it runs: a bad request, no caller, a caller who is not an admin. */
+export const AdminErrorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
 export const ConfigResponse = z.object({
   currency: z.literal(starsCurrency),
   starsToCreditsRate: z.number().int(),

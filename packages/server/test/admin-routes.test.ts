@@ -1,19 +1,10 @@
 import { paymentStream } from "@starledger/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { allEvents } from "@starledger/core/testing";
+import { ndjson, type EventLine } from "./support/http-client.js";
 import { expectError, ManualClock, startTestApp, type TestApp } from "./support/test-app.js";
 
 type ListBody = { payments: { paymentId: string; userId: number; status: string }[]; nextCursor: string | null };
-type EventLine = {
-  id: string;
-  position: number;
-  stream: string;
-  revision: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  recordedAt: string;
-};
 
 const dayMs = 24 * 60 * 60 * 1000;
 const admin = { user: 1, admin: true } as const;
@@ -28,12 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
-
-const parseNdjson = (body: string): EventLine[] =>
-  body
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => JSON.parse(line) as EventLine);
 
 describe("GET /api/payments/admin/list", () => {
   it("filters by status, userId and the createdAt range [from, to), newest first", async () => {
@@ -298,7 +283,7 @@ describe("GET /api/events", () => {
     const res = await t.call("GET", "/api/events", admin);
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/x-ndjson/);
-    const lines = parseNdjson(res.body);
+    const lines = ndjson(res.body);
     const stored = await allEvents(t.memory);
     expect(lines).toEqual(
       stored.map((e) => ({
@@ -321,18 +306,14 @@ describe("GET /api/events", () => {
 
   it("pages with after= and limit=", async () => {
     for (let i = 0; i < 3; i++) await t.createPayment(101 + i); // two events each
-    const first = parseNdjson((await t.call("GET", "/api/events?limit=4", admin)).body);
+    const first = ndjson((await t.call("GET", "/api/events?limit=4", admin)).body);
     expect(first).toHaveLength(4);
-    const rest = parseNdjson(
-      (await t.call("GET", `/api/events?after=${first.at(-1)?.position ?? 0}&limit=4`, admin)).body,
-    );
+    const rest = ndjson((await t.call("GET", `/api/events?after=${first.at(-1)?.position ?? 0}&limit=4`, admin)).body);
     expect(rest).toHaveLength(2);
     expect([...first, ...rest].map((e) => e.position)).toEqual(
       (await allEvents(t.memory)).map((e) => Number(e.position)),
     );
-    expect(parseNdjson((await t.call("GET", `/api/events?after=${rest.at(-1)?.position ?? 0}`, admin)).body)).toEqual(
-      [],
-    );
+    expect(ndjson((await t.call("GET", `/api/events?after=${rest.at(-1)?.position ?? 0}`, admin)).body)).toEqual([]);
   });
 
   it("answers 400 for a negative after or a limit over 10 000", async () => {

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer } from "../src/index.js";
 import { runMain } from "./support/run-main.js";
 import { openSqliteEventStore } from "@starledger/store-sqlite";
 import { FakeBotApiServer, okResult } from "@starledger/telegram-adapter/testing";
 import { fetchJson, runbookWebhookBody } from "./support/http-client.js";
+import { startSocketServer } from "./support/socket-server.js";
 import { testAuthSecret, testBotToken } from "./support/test-app.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -98,14 +98,7 @@ describe("starledger token", () => {
 
 /** Serves `storeUrl`, pays two payments and leaves one pending over HTTP; answers how many events the store holds. */
 const seedOverHttp = async (storeUrl: string): Promise<number> => {
-  const started = await startServer({
-    EVENT_STORE_URL: storeUrl,
-    PORT: "0",
-    AUTH_SECRET: testAuthSecret,
-    LOG_LEVEL: "silent",
-  });
-  if (!started.ok) throw new Error(started.error.message);
-  const { server } = started;
+  const server = await startSocketServer({ EVENT_STORE_URL: storeUrl });
   try {
     const pay = async (userId: number, starsAmount: number, charge: string | undefined) => {
       const token = await issueToken({ userId, admin: false, ttlMs: hourMs }, testAuthSecret);

@@ -5,9 +5,11 @@ import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } fro
 import { FakeBotApiServer } from "@starledger/telegram-adapter/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
+import type { RunningServer } from "../src/index.js";
 import { eventually, fetchJson, type BalanceBody } from "./support/http-client.js";
 import { captureLogger, ManualClock, testAuthSecret, testBotToken, type LogCapture } from "./support/test-app.js";
+import { startSocketServer } from "./support/socket-server.js";
+import { successfulPaymentUpdate } from "./support/updates.js";
 
 const hourMs = 60 * 60 * 1000;
 const ttlMs = 60_000;
@@ -32,22 +34,19 @@ const startExpiryServer = async (
   clock: ManualClock,
 ): Promise<{ server: RunningServer; logs: LogCapture }> => {
   const captured = captureLogger("info");
-  const started = await startServer(
+  const server = await startSocketServer(
     {
       ...storeEnv,
-      PORT: "0",
       PAYMENT_MODE: "REAL",
       MASTER_BOT_TOKEN: testBotToken,
       TELEGRAM_API_ROOT: fake.root,
       WEBHOOK_SECRET: webhookSecret,
-      AUTH_SECRET: testAuthSecret,
       PAYMENT_TTL: "1m",
       EXPIRY_SWEEP_INTERVAL: "50ms",
     },
     { logger: captured.logger, now: clock.now },
   );
-  if (!started.ok) throw new Error(started.error.message);
-  return { server: started.server, logs: captured.logs };
+  return { server, logs: captured.logs };
 };
 
 /**
@@ -99,22 +98,7 @@ const expiryStory = (storeEnv: () => Promise<{ env: Record<string, string>; clea
     const chargeId = `late_${paymentId}`;
     const webhook = await fetchJson(`${server.url}/master/webhook`, {
       headers: { "X-Telegram-Bot-Api-Secret-Token": webhookSecret },
-      body: JSON.stringify({
-        update_id: 1,
-        message: {
-          message_id: 1,
-          from: { id: payerId, is_bot: false, first_name: "Late" },
-          chat: { id: payerId, type: "private" },
-          date: 1764115200,
-          successful_payment: {
-            currency: "XTR",
-            total_amount: 10,
-            invoice_payload: paymentId,
-            telegram_payment_charge_id: chargeId,
-            provider_payment_charge_id: "",
-          },
-        },
-      }),
+      body: JSON.stringify(successfulPaymentUpdate(paymentId, { fromId: payerId, updateId: 1, chargeId })),
     });
     expect(webhook.status, webhook.text).toBe(200);
 

@@ -4,43 +4,22 @@ import { join } from "node:path";
 import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } from "@starledger/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
+import type { RunningServer } from "../src/index.js";
 import { fetchJson, ndjson, runbookCreateBody, type BalanceBody, type HistoryBody } from "./support/http-client.js";
+import { startSocketServer } from "./support/socket-server.js";
 import { testAuthSecret } from "./support/test-app.js";
+import { successfulPaymentUpdate } from "./support/updates.js";
 
 const hourMs = 60 * 60 * 1000;
 
 const successfulPayment = (updateId: number, invoicePayload: string, chargeId: string, fromId: number): string =>
-  JSON.stringify({
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: 1_760_000_000,
-      chat: { id: fromId, type: "private" },
-      from: { id: fromId, is_bot: false, first_name: "Payer" },
-      successful_payment: {
-        currency: "XTR",
-        total_amount: 10,
-        invoice_payload: invoicePayload,
-        telegram_payment_charge_id: chargeId,
-        provider_payment_charge_id: "",
-      },
-    },
-  });
+  JSON.stringify(successfulPaymentUpdate(invoicePayload, { updateId, chargeId, fromId }));
 
 /** Issue 11, defects 1 and 5, end to end: a real server on a real store, over a socket. */
 const ledgerWideKeysOverSocket = (env: () => Record<string, string>) => {
   let server: RunningServer;
   beforeAll(async () => {
-    const started = await startServer({
-      ...env(),
-      PORT: "0",
-      PAYMENT_MODE: "MOCK",
-      AUTH_SECRET: testAuthSecret,
-      LOG_LEVEL: "silent",
-    });
-    if (!started.ok) throw new Error(started.error.message);
-    server = started.server;
+    server = await startSocketServer({ ...env(), PAYMENT_MODE: "MOCK" });
   });
   afterAll(async () => {
     await server.close();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
+import type { RunningServer } from "../src/index.js";
 import {
   eventually,
   fetchJson,
@@ -13,6 +13,7 @@ import {
   type BalanceBody,
   type HistoryBody,
 } from "./support/http-client.js";
+import { startSocketServer } from "./support/socket-server.js";
 import { captureLogger, testAuthSecret } from "./support/test-app.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -21,15 +22,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "starledger-socket-"));
-  const started = await startServer({
-    EVENT_STORE_URL: `sqlite:${join(dir, "l.db")}`,
-    PORT: "0",
-    PAYMENT_MODE: "MOCK",
-    AUTH_SECRET: testAuthSecret,
-    LOG_LEVEL: "silent",
-  });
-  if (!started.ok) throw new Error(started.error.message);
-  server = started.server;
+  server = await startSocketServer({ EVENT_STORE_URL: `sqlite:${join(dir, "l.db")}`, PAYMENT_MODE: "MOCK" });
 });
 afterAll(async () => {
   await server.close();
@@ -104,17 +97,8 @@ describe("startServer with a logger of the caller's", () => {
   it("writes the runbook's log lines as pino JSON to that logger, without the bearer token or AUTH_SECRET", async () => {
     const logDir = mkdtempSync(join(tmpdir(), "starledger-log-"));
     const { logger, logs } = captureLogger("trace");
-    const started = await startServer(
-      {
-        EVENT_STORE_URL: `sqlite:${join(logDir, "l.db")}`,
-        PORT: "0",
-        AUTH_SECRET: testAuthSecret,
-        LOG_LEVEL: "silent",
-      },
-      { logger },
-    );
-    if (!started.ok) throw new Error(started.error.message);
-    const logged = started.server;
+    // LOG_LEVEL is silent: the lines below reach the caller's logger all the same.
+    const logged = await startSocketServer({ EVENT_STORE_URL: `sqlite:${join(logDir, "l.db")}` }, { logger });
     try {
       const token = await issueToken({ userId: 7, admin: false, ttlMs: hourMs }, testAuthSecret);
       const created = await fetchJson<{ paymentId: string }>(`${logged.url}/api/payments/create`, {

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } from "@starledger/store-postgres/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
+import type { RunningServer, ServeOptions } from "../src/index.js";
 import { fetchJson, runbookCreateBody, runbookWebhookBody } from "./support/http-client.js";
 import { parseRawResponse, SlowClient } from "./support/slow-client.js";
+import { startSocketServer } from "./support/socket-server.js";
 import { testAuthSecret } from "./support/test-app.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -34,14 +35,8 @@ afterAll(async () => {
 for (const store of stores) {
   const suite = store.skip === undefined ? describe : describe.skip;
   suite(`over a real socket on ${store.name}`, () => {
-    const start = async (options: Parameters<typeof startServer>[1] = {}): Promise<RunningServer> => {
-      const started = await startServer(
-        { ...store.env(), PORT: "0", PAYMENT_MODE: "MOCK", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" },
-        options,
-      );
-      if (!started.ok) throw new Error(started.error.message);
-      return started.server;
-    };
+    const start = (options: ServeOptions = {}): Promise<RunningServer> =>
+      startSocketServer({ ...store.env(), PAYMENT_MODE: "MOCK" }, options);
     let server: RunningServer;
     const slowClients: SlowClient[] = [];
     beforeAll(async () => {

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
+import type { RunningServer } from "../src/index.js";
 import { caughtUp, eventually, fetchJson, ndjson, type BalanceBody, type HistoryBody } from "./support/http-client.js";
 import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } from "@starledger/store-postgres/testing";
+import { startSocketServer } from "./support/socket-server.js";
 import { testAuthSecret } from "./support/test-app.js";
+import { successfulPaymentUpdate } from "./support/updates.js";
 
 const skipReason = await postgresSkipReason();
 const suite = skipReason === undefined ? describe : describe.skip;
@@ -12,41 +14,17 @@ const hourMs = 60 * 60 * 1000;
 
 /** `count` servers on one PostgreSQL schema. */
 const startInstances = async (schema: string, count: number): Promise<RunningServer[]> => {
-  const env = {
-    EVENT_STORE_URL: postgresTestUrl,
-    POSTGRES_SCHEMA: schema,
-    POSTGRES_POOL_SIZE: "4",
-    PORT: "0",
-    AUTH_SECRET: testAuthSecret,
-    LOG_LEVEL: "silent",
-  };
+  const env = { EVENT_STORE_URL: postgresTestUrl, POSTGRES_SCHEMA: schema, POSTGRES_POOL_SIZE: "4" };
   const servers: RunningServer[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = await startServer(env);
-    if (!started.ok) throw new Error(started.error.message);
-    servers.push(started.server);
-  }
+  for (let i = 0; i < count; i++) servers.push(await startSocketServer(env));
   return servers;
 };
 
 /** Telegram's successful_payment update for the payment, as the user's charge. */
 const successfulPaymentBody = (paymentId: string, userId: number): string =>
-  JSON.stringify({
-    update_id: 1,
-    message: {
-      message_id: 1,
-      from: { id: userId, is_bot: false, first_name: "U" },
-      chat: { id: userId, type: "private" },
-      date: 1764115200,
-      successful_payment: {
-        currency: "XTR",
-        total_amount: 10,
-        invoice_payload: paymentId,
-        telegram_payment_charge_id: `pg_charge_${paymentId}`,
-        provider_payment_charge_id: "",
-      },
-    },
-  });
+  JSON.stringify(
+    successfulPaymentUpdate(paymentId, { fromId: userId, updateId: 1, chargeId: `pg_charge_${paymentId}` }),
+  );
 
 suite(
   `two app instances on one PostgreSQL schema${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`,

@@ -5,8 +5,7 @@ import { verifyStore } from "@starledger/audit";
 import { dropSchema, postgresSkipReason, postgresTestUrl, randomTestSchema } from "@starledger/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "@starledger/http-adapter";
-import { startServer, type RunningServer } from "../src/index.js";
-import { openEventStore, parseConfig } from "../src/index.js";
+import { openEventStore, parseConfig, type RunningServer } from "../src/index.js";
 import {
   caughtUp,
   fetchJson,
@@ -16,6 +15,7 @@ import {
   type BalanceBody,
   type HistoryBody,
 } from "./support/http-client.js";
+import { startSocketServer } from "./support/socket-server.js";
 import { testAuthSecret } from "./support/test-app.js";
 
 const hourMs = 60 * 60 * 1000;
@@ -68,9 +68,7 @@ describe.each(setups)("a charge id that is not well-formed text, over a real soc
 
     beforeAll(async () => {
       env = { ...setup.env(), PORT: "0", PAYMENT_MODE: "MOCK", AUTH_SECRET: testAuthSecret, LOG_LEVEL: "silent" };
-      const started = await startServer(env);
-      if (!started.ok) throw new Error(started.error.message);
-      server = started.server;
+      server = await startSocketServer(env);
       adminToken = await issueToken({ userId: 1, admin: true, ttlMs: hourMs }, testAuthSecret);
     });
     afterAll(async () => {

@@ -1,5 +1,6 @@
 import { err } from "neverthrow";
-import { buildBotApi, type BotApi } from "./bot-api.js";
+import type { BotApi } from "./bot-api.js";
+import { buildBotApi } from "./build-bot-api.js";
 import type { TelegramConfig } from "./config.js";
 import {
   defaultMaxRetries,

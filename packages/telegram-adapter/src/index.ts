@@ -25,8 +25,12 @@ export {
 export {
   createWebhookService,
   defaultPreCheckoutBudgetMs,
-  preCheckoutUnavailableMessage,
   telegramPreCheckoutDeadlineMs,
+  type WebhookService,
+  type WebhookServiceDeps,
+  type WebhookServiceSettings,
+} from "./webhook-service.js";
+export {
   webhookErrorBody,
   webhookErrorStatus,
   type AnswerPreCheckoutQueryReply,
@@ -35,10 +39,8 @@ export {
   type UnstorableUpdate,
   type WebhookError,
   type WebhookReply,
-  type WebhookService,
-  type WebhookServiceDeps,
-  type WebhookServiceSettings,
-} from "./webhook-service.js";
+} from "./webhook-answer.js";
+export { preCheckoutUnavailableMessage } from "./pre-checkout-update.js";
 export { assertWebhookSecurity, secretTokenMatches, type InsecureWebhook } from "./webhook-security.js";
 export {
   botApiMethods,

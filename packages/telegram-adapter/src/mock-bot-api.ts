@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { err, ok, type Result } from "neverthrow";
 import { telegramError, type BotApiError, type BotApiMethod } from "./bot-api-errors.js";
 import {
-  buildBotApi,
   webhookAllowedUpdates,
   type BotApi,
   type StarTransaction,
   type TransactionPartner,
   type WireParams,
 } from "./bot-api.js";
+import { buildBotApi } from "./build-bot-api.js";
 import { silentLogger, type Logger } from "./logger.js";
 
 /** The mock keeps the latest calls only, so a long-running MOCK server does not grow without bound. */

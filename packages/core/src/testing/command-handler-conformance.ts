@@ -55,6 +55,15 @@ export const commandHandlerConformance = (name: string, factory: StoreFactory, s
         await store.close();
         await cleanup?.();
       });
+      /** Two ledgers over the store, as two server instances; the first counts what it asks of the store. */
+      const twoInstances = () => {
+        const counting = new CountingEventStore(store);
+        return {
+          counting,
+          first: new StarsLedger(counting, settings, noPause),
+          second: new StarsLedger(store, settings, noPause),
+        };
+      };
 
       it("a command on a cached, current stream reads nothing: its append is its only round trip", async () => {
         const counting = new CountingEventStore(store);
@@ -84,9 +93,7 @@ export const commandHandlerConformance = (name: string, factory: StoreFactory, s
       });
 
       it("a stream another instance wrote to: the stale state's decision with events loses the race, reads only the new event, and appends on it", async () => {
-        const counting = new CountingEventStore(store);
-        const first = new StarsLedger(counting, settings, noPause);
-        const second = new StarsLedger(store, settings, noPause);
+        const { counting, first, second } = twoInstances();
         const userId = newUserId();
         const adjust = (delta: number) => ({ userId, delta, reason: "r", admin: "a", now });
         for (const delta of [1, 2, 3]) (await first.adjustCredits(adjust(delta)))._unsafeUnwrap();
@@ -103,9 +110,7 @@ export const commandHandlerConformance = (name: string, factory: StoreFactory, s
       });
 
       it("a stream another instance wrote to: a refusal on the stale state is read again and decided on the current one", async () => {
-        const counting = new CountingEventStore(store);
-        const first = new StarsLedger(counting, settings, noPause);
-        const second = new StarsLedger(store, settings, noPause);
+        const { counting, first, second } = twoInstances();
         const paymentId = randomUUID();
         const userId = newUserId();
         (await first.createPayment({ paymentId, userId, starsAmount: 10, now }))._unsafeUnwrap();
@@ -123,9 +128,7 @@ export const commandHandlerConformance = (name: string, factory: StoreFactory, s
       });
 
       it("a stream another instance wrote to: an empty decision on the stale state is answered from the current one", async () => {
-        const counting = new CountingEventStore(store);
-        const first = new StarsLedger(counting, settings, noPause);
-        const second = new StarsLedger(store, settings, noPause);
+        const { counting, first, second } = twoInstances();
         const paymentId = randomUUID();
         const userId = newUserId();
         (await first.createPayment({ paymentId, userId, starsAmount: 10, now }))._unsafeUnwrap();

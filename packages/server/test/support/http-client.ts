@@ -61,6 +61,7 @@ export type HistoryBody = {
   nextCursor: string | null;
 };
 export type BalanceBody = { userId: number; credits: number };
+/** A line of the /api/events feed. */
 export type EventLine = {
   id: string;
   position: number;
@@ -68,6 +69,8 @@ export type EventLine = {
   revision: number;
   type: string;
   data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: string;
 };
 
 export const ndjson = (text: string): EventLine[] =>
